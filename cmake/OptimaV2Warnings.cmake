@@ -1,0 +1,11 @@
+# Warning flags shared by every target of the project.
+function(optima_v2_set_warnings Target)
+  if(MSVC)
+    target_compile_options(${Target} PRIVATE /W4)
+  else()
+    target_compile_options(${Target} PRIVATE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+    if(OPTIMA_V2_WARNINGS_AS_ERRORS)
+      target_compile_options(${Target} PRIVATE -Werror)
+    endif()
+  endif()
+endfunction()
