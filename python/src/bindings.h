@@ -1,0 +1,100 @@
+// Shared declarations of the pybind11 binding (module optima_v2.runtime._runtime).
+//
+// Every wrapped handle whose destruction may block (a request waits for its running inference,
+// a model or context may join threads) is held in a small Py* wrapper whose destructor releases
+// the GIL first: a runtime thread that is waiting for the GIL to run a Python callback must be
+// able to finish, or destruction would deadlock.
+#pragma once
+
+#include <OptimaV2/Runtime.h>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <atomic>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace optima_v2::python {
+
+namespace py = pybind11;
+namespace rt = optima_v2::runtime;
+
+// Name of Object's type, for messages.
+inline std::string typeName(const py::handle &Object) {
+  return py::str(py::type::handle_of(Object).attr("__name__")).cast<std::string>();
+}
+
+// --- registration, one function per file -------------------------------------------------------
+void registerExceptions(py::module_ &M);
+void registerEnums(py::module_ &M);
+void registerStructs(py::module_ &M);
+void registerTensor(py::module_ &M);
+void registerInferRequest(py::module_ &M);
+void registerModel(py::module_ &M);
+void registerContext(py::module_ &M);
+
+// --- exceptions.cpp ------------------------------------------------------------------------------
+// An instance of the Python exception class mirroring the exception held by Error (rt.Exception
+// subclasses for runtime errors, ValueError/IndexError/TypeError/RuntimeError for the standard
+// ones). Requires the GIL; never throws (falls back to RuntimeError).
+py::object makePyException(std::exception_ptr Error) noexcept;
+
+// Set by an atexit handler: from then on runtime threads no longer try to take the GIL (a thread
+// doing so while the interpreter finalizes would be terminated inside our code).
+bool isPythonFinalizing() noexcept;
+
+// --- tensor.cpp ----------------------------------------------------------------------------------
+// numpy dtype used for an element type (BF16 -> uint16 bit patterns, Q8 -> int8, Q16 -> int16).
+py::dtype toDtype(rt::ElementType Type);
+// Checks that Object is an ndarray (TypeError) with at most 8 dims, C-contiguous and of the
+// tensor's shape (ValueError) and dtype (TypeError). What names the destination in messages
+// ("input 'input_1'").
+py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const std::string &What);
+// Copies a checked array into the tensor (GIL released during the copy).
+void copyCheckedArray(rt::Tensor &Tensor, const py::array &Array);
+// A fresh ndarray holding a copy of the tensor's data.
+py::array tensorToNumpy(rt::Tensor &Tensor);
+
+// --- structs.cpp ---------------------------------------------------------------------------------
+py::tuple shapeToTuple(const rt::Shape &Shape);
+
+// --- wrappers ------------------------------------------------------------------------------------
+struct PyContext {
+  std::optional<rt::Context> Ctx;
+  explicit PyContext(rt::Context C) : Ctx(std::move(C)) {}
+  PyContext(const PyContext &) = delete;
+  PyContext &operator=(const PyContext &) = delete;
+  ~PyContext();
+};
+
+struct PyModel {
+  rt::Model M;
+  explicit PyModel(rt::Model Mod) : M(std::move(Mod)) {}
+  PyModel(const PyModel &) = delete;
+  PyModel &operator=(const PyModel &) = delete;
+  ~PyModel();
+};
+
+// What the C++ callback of a request knows about its Python object: a borrowed pointer that is
+// valid while Alive is true. Alive is cleared (under the GIL) before the Python object's C++ part
+// is destroyed, so a callback that acquires the GIL afterwards sees it and does nothing. The C++
+// side never owns a Python reference: the callable and the userdata live in the request's
+// __dict__, where the garbage collector sees them, so cycles through callbacks are collectable.
+struct CallbackTarget {
+  PyObject *Self = nullptr;
+  std::atomic<bool> Alive{true};
+};
+
+struct PyInferRequest {
+  rt::InferRequest Req;
+  std::shared_ptr<CallbackTarget> Target; // set by the first set_callback
+  explicit PyInferRequest(rt::InferRequest R) : Req(std::move(R)) {}
+  PyInferRequest(const PyInferRequest &) = delete;
+  PyInferRequest &operator=(const PyInferRequest &) = delete;
+  ~PyInferRequest();
+};
+
+} // namespace optima_v2::python

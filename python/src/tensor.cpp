@@ -1,0 +1,153 @@
+// Tensor: copy_from / to_numpy with strict checks, and the buffer protocol (zero-copy view).
+#include "bindings.h"
+
+#include <OptimaV2/Runtime/Utils/ToString.h>
+
+#include <sstream>
+
+namespace optima_v2::python {
+
+namespace {
+
+std::string bufferFormat(rt::ElementType Type) {
+  switch (Type) {
+  case rt::ElementType::I8:
+  case rt::ElementType::Q8:
+    return py::format_descriptor<int8_t>::format();
+  case rt::ElementType::U8:
+    return py::format_descriptor<uint8_t>::format();
+  case rt::ElementType::I16:
+  case rt::ElementType::Q16:
+    return py::format_descriptor<int16_t>::format();
+  case rt::ElementType::U16:
+  case rt::ElementType::BF16:
+    return py::format_descriptor<uint16_t>::format();
+  case rt::ElementType::I32:
+    return py::format_descriptor<int32_t>::format();
+  case rt::ElementType::U32:
+    return py::format_descriptor<uint32_t>::format();
+  case rt::ElementType::I64:
+    return py::format_descriptor<int64_t>::format();
+  case rt::ElementType::U64:
+    return py::format_descriptor<uint64_t>::format();
+  case rt::ElementType::F16:
+    return "e";
+  case rt::ElementType::F32:
+    return py::format_descriptor<float>::format();
+  case rt::ElementType::F64:
+    return py::format_descriptor<double>::format();
+  case rt::ElementType::Bool:
+    return "?";
+  }
+  throw py::value_error("unknown element type " + std::to_string(static_cast<int>(Type)));
+}
+
+std::string shapeText(const rt::Shape &Shape) { return py::repr(shapeToTuple(Shape)).cast<std::string>(); }
+
+std::vector<py::ssize_t> dims(const rt::Shape &Shape) { return {Shape.begin(), Shape.end()}; }
+
+std::vector<py::ssize_t> byteStrides(const rt::Shape &Shape, size_t ElementSize) {
+  std::vector<py::ssize_t> Strides(Shape.getDimensionSize());
+  for (size_t I = 0; I < Strides.size(); ++I)
+    Strides[I] = static_cast<py::ssize_t>(Shape.getStride(I) * ElementSize);
+  return Strides;
+}
+
+std::string tensorRepr(const rt::Tensor &T) {
+  std::ostringstream Out;
+  Out << "Tensor(name=" << py::repr(py::str(T.getName())).cast<std::string>()
+      << ", shape=" << shapeText(T.getShape()) << ", type=ElementType." << rt::toString(T.getType())
+      << ", size=" << T.getTensorSize() << ")";
+  return Out.str();
+}
+
+} // namespace
+
+py::dtype toDtype(rt::ElementType Type) { return py::dtype(bufferFormat(Type)); }
+
+py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const std::string &What) {
+  if (!py::isinstance<py::array>(Object))
+    throw py::type_error(What + ": expected a numpy.ndarray, got " +
+                         typeName(Object));
+  auto Array = py::reinterpret_borrow<py::array>(Object);
+  const rt::Shape &Shape = Tensor.getShape();
+  auto ArrayShape = py::tuple(Array.attr("shape"));
+  auto ShapeText = py::repr(ArrayShape).cast<std::string>();
+  if (Array.ndim() > static_cast<py::ssize_t>(rt::Shape::MaxDimensions))
+    throw py::value_error(What + ": array has " + std::to_string(Array.ndim()) +
+                          " dimensions, at most " + std::to_string(rt::Shape::MaxDimensions) +
+                          " are supported");
+  py::dtype Expected = toDtype(Tensor.getType());
+  if (!Array.dtype().equal(Expected))
+    throw py::type_error(What + ": array dtype " + std::string(py::str(Array.dtype())) +
+                         " does not match the tensor type " + std::string(rt::toString(Tensor.getType())) +
+                         " (numpy " + std::string(py::str(Expected)) + ")");
+  if (!(Array.flags() & py::array::c_style))
+    throw py::value_error(What + ": array is not C-contiguous (row-major); use numpy.ascontiguousarray");
+  bool SameShape = static_cast<size_t>(Array.ndim()) == Shape.getDimensionSize();
+  for (size_t I = 0; SameShape && I < Shape.getDimensionSize(); ++I)
+    SameShape = static_cast<size_t>(Array.shape(static_cast<py::ssize_t>(I))) == Shape[I];
+  if (!SameShape)
+    throw py::value_error(What + ": array shape " + ShapeText + " does not match the tensor shape " +
+                          shapeText(Shape));
+  return Array;
+}
+
+void copyCheckedArray(rt::Tensor &Tensor, const py::array &Array) {
+  const void *Source = Array.data();
+  size_t Bytes = static_cast<size_t>(Array.nbytes());
+  // The caller keeps the array referenced while the GIL is released.
+  py::gil_scoped_release NoGil;
+  Tensor.copyFrom(Source, Bytes);
+}
+
+py::array tensorToNumpy(rt::Tensor &Tensor) {
+  const rt::Shape &Shape = Tensor.getShape();
+  py::array Result(toDtype(Tensor.getType()), dims(Shape));
+  void *Destination = Result.mutable_data();
+  size_t Bytes = Tensor.getTensorSize();
+  {
+    py::gil_scoped_release NoGil;
+    Tensor.copyTo(Destination, Bytes);
+  }
+  return Result;
+}
+
+void registerTensor(py::module_ &M) {
+  py::class_<rt::Tensor>(M, "Tensor", py::buffer_protocol(),
+                         "An input or output tensor of an InferRequest (host memory owned by the "
+                         "request). Obtained from a request, never constructed.\n\n"
+                         "Supports the buffer protocol: ``numpy.asarray(tensor)`` is a writable, "
+                         "zero-copy view of the tensor's memory, valid while the tensor object lives.")
+      .def("copy_from",
+           [](rt::Tensor &T, const py::handle &Object) {
+             copyCheckedArray(T, checkArrayForTensor(T, Object, "tensor '" + T.getName() + "'"));
+           },
+           py::arg("array"),
+           "Copy a C-contiguous ndarray of exactly the tensor's shape and dtype into the tensor. "
+           "Wrong type or dtype -> TypeError; wrong shape, > 8 dims or non-contiguous -> ValueError.")
+      .def("to_numpy", &tensorToNumpy, "A new ndarray holding a copy of the tensor's data.")
+      .def_property_readonly("name", &rt::Tensor::getName)
+      .def_property_readonly("shape", [](const rt::Tensor &T) { return shapeToTuple(T.getShape()); })
+      .def_property_readonly("type", &rt::Tensor::getType)
+      .def_property_readonly("dtype", [](const rt::Tensor &T) { return toDtype(T.getType()); })
+      .def_property_readonly("size", &rt::Tensor::getTensorSize, "Size in bytes.")
+      .def_property_readonly("info", &rt::Tensor::getInfo)
+      .def("__repr__", &tensorRepr)
+      .def_buffer([](rt::Tensor &T) {
+        // Model I/O tensors are host memory owned by the request, so the pointer stays valid after
+        // the mapping guard is released; the view keeps this Tensor (and through it the request)
+        // alive.
+        void *Data = nullptr;
+        {
+          auto Buffer = T.getBuffer();
+          Data = Buffer.data();
+        }
+        size_t ElementSize = rt::getSizeOfElement(T.getType());
+        return py::buffer_info(Data, static_cast<py::ssize_t>(ElementSize), bufferFormat(T.getType()),
+                               static_cast<py::ssize_t>(T.getShape().getDimensionSize()), dims(T.getShape()),
+                               byteStrides(T.getShape(), ElementSize));
+      });
+}
+
+} // namespace optima_v2::python

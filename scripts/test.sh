@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what it needs (Debian's GoogleTest and a C++
+# toolchain when missing, Python packages into ./.venv), builds the C++ library and tests, runs
+# ctest, builds and installs the wheel, runs pytest, and checks the SDK from both install routes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${JOBS:-$(nproc)}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "System packages"
+need=()
+[ -f /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
+command -v g++ >/dev/null || need+=(g++)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}"
+fi
+
+step "Python environment (.venv)"
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PY=$ROOT/.venv/bin/python
+$PY -m pip install --quiet --upgrade pip
+$PY -m pip install --quiet -r requirements-test.txt
+export PATH=$ROOT/.venv/bin:$PATH
+
+step "C++ build and ctest"
+cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPTIMA_V2_WARNINGS_AS_ERRORS=ON
+cmake --build build/ci -j "$JOBS"
+ctest --test-dir build/ci --output-on-failure -j "$JOBS" --timeout 600
+
+step "Wheel and pytest"
+$PY -m pip install --quiet .
+$PY -m pytest -q tests/python
+
+step "SDK consumers (cmake --install and the wheel)"
+bash tests/sdk/test_consumer.sh build/ci "$PY"
+
+step "Lint"
+$PY -m ruff check python tests/python examples
+
+echo; echo "All tests passed."

@@ -1,0 +1,70 @@
+// FIFO ring of plain tasks (function pointer + argument). Grows by doubling and never shrinks,
+// so a steady workload pushes and pops without allocating. Not thread-safe: the pool locks.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace optima_v2::runtime::detail {
+
+struct PoolTask {
+  void (*Fn)(void *) = nullptr;
+  void *Arg = nullptr;
+  // When non-null, incremented (under the pool lock) as the task is taken by a worker, so a
+  // parallelFor caller knows which of its helpers are running and which it may still withdraw.
+  int *Running = nullptr;
+};
+
+class TaskQueue {
+public:
+  explicit TaskQueue(size_t InitialCapacity = 256) : Buffer(InitialCapacity ? InitialCapacity : 1) {}
+
+  bool empty() const noexcept { return Count == 0; }
+  size_t size() const noexcept { return Count; }
+
+  void pushBack(const PoolTask &T) {
+    growIfFull();
+    Buffer[(Head + Count) % Buffer.size()] = T;
+    ++Count;
+  }
+  // Used for parallelFor helpers: they unblock a caller that is already running.
+  void pushFront(const PoolTask &T) {
+    growIfFull();
+    Head = (Head + Buffer.size() - 1) % Buffer.size();
+    Buffer[Head] = T;
+    ++Count;
+  }
+  PoolTask popFront() noexcept {
+    PoolTask T = Buffer[Head];
+    Head = (Head + 1) % Buffer.size();
+    --Count;
+    return T;
+  }
+  // Removes every task whose argument is Arg, keeping the order of the others.
+  void removeArg(const void *Arg) noexcept {
+    size_t Kept = 0;
+    for (size_t I = 0; I < Count; ++I) {
+      const PoolTask &T = Buffer[(Head + I) % Buffer.size()];
+      if (T.Arg != Arg)
+        Buffer[(Head + Kept++) % Buffer.size()] = T;
+    }
+    Count = Kept;
+  }
+
+private:
+  void growIfFull() {
+    if (Count < Buffer.size())
+      return;
+    std::vector<PoolTask> Bigger(Buffer.size() * 2);
+    for (size_t I = 0; I < Count; ++I)
+      Bigger[I] = Buffer[(Head + I) % Buffer.size()];
+    Buffer.swap(Bigger);
+    Head = 0;
+  }
+
+  std::vector<PoolTask> Buffer;
+  size_t Head = 0;
+  size_t Count = 0;
+};
+
+} // namespace optima_v2::runtime::detail

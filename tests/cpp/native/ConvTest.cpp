@@ -1,0 +1,191 @@
+// Conv vs a naive N-D reference (direct definition of ONNX Conv, computed here).
+#include "NativeTestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace native_test;
+
+namespace {
+
+struct ConvCase {
+  std::string Label;
+  Shape X, W;
+  bool Bias = true;
+  int64_t Group = 1;
+  std::vector<int64_t> Strides, Dilations, Pads; // empty: attribute omitted (defaults)
+  std::string AutoPad;                           // empty: omitted
+};
+
+// ONNX output size and begin padding per spatial dim (spec formulas).
+void geometry(const ConvCase &C, Shape &Out, std::vector<int64_t> &PadBegin) {
+  size_t R = C.X.size() - 2;
+  Out = {C.X[0], C.W[0]};
+  PadBegin.assign(R, 0);
+  for (size_t D = 0; D < R; ++D) {
+    int64_t In = C.X[D + 2], K = C.W[D + 2];
+    int64_t S = C.Strides.empty() ? 1 : C.Strides[D];
+    int64_t Dil = C.Dilations.empty() ? 1 : C.Dilations[D];
+    int64_t Eff = (K - 1) * Dil + 1;
+    if (C.AutoPad == "SAME_UPPER" || C.AutoPad == "SAME_LOWER") {
+      int64_t O = (In + S - 1) / S;
+      int64_t Total = std::max<int64_t>(0, (O - 1) * S + Eff - In);
+      PadBegin[D] = C.AutoPad == "SAME_UPPER" ? Total / 2 : (Total + 1) / 2;
+      Out.push_back(O);
+    } else if (C.AutoPad == "VALID") {
+      Out.push_back((In - Eff) / S + 1);
+    } else {
+      int64_t B = C.Pads.empty() ? 0 : C.Pads[D], E = C.Pads.empty() ? 0 : C.Pads[D + R];
+      PadBegin[D] = B;
+      Out.push_back((In + B + E - Eff) / S + 1);
+    }
+  }
+}
+
+std::vector<float> referenceConv(const ConvCase &C, const std::vector<float> &X,
+                                 const std::vector<float> &W, const std::vector<float> &B,
+                                 const Shape &Out, const std::vector<int64_t> &PadBegin) {
+  size_t R = C.X.size() - 2;
+  int64_t N = C.X[0], Ch = C.X[1], M = C.W[0], Cg = Ch / C.Group, Mg = M / C.Group;
+  size_t OutPlane = 1, KPlane = 1, InPlane = 1;
+  for (size_t D = 0; D < R; ++D) {
+    OutPlane *= size_t(Out[D + 2]);
+    KPlane *= size_t(C.W[D + 2]);
+    InPlane *= size_t(C.X[D + 2]);
+  }
+  std::vector<float> Y(elementCount(Out));
+  std::vector<int64_t> O(R), K(R);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < M; ++m)
+      for (size_t p = 0; p < OutPlane; ++p) {
+        for (size_t D = R, Rem = p; D-- > 0;) {
+          O[D] = int64_t(Rem % size_t(Out[D + 2]));
+          Rem /= size_t(Out[D + 2]);
+        }
+        double Sum = B.empty() ? 0.0 : B[size_t(m)];
+        int64_t g = m / Mg;
+        for (int64_t c = 0; c < Cg; ++c)
+          for (size_t k = 0; k < KPlane; ++k) {
+            for (size_t D = R, Rem = k; D-- > 0;) {
+              K[D] = int64_t(Rem % size_t(C.W[D + 2]));
+              Rem /= size_t(C.W[D + 2]);
+            }
+            size_t InIndex = 0;
+            bool Inside = true;
+            for (size_t D = 0; D < R; ++D) {
+              int64_t S = C.Strides.empty() ? 1 : C.Strides[D];
+              int64_t Dil = C.Dilations.empty() ? 1 : C.Dilations[D];
+              int64_t I = O[D] * S - PadBegin[D] + K[D] * Dil;
+              Inside = Inside && I >= 0 && I < C.X[D + 2];
+              InIndex = InIndex * size_t(C.X[D + 2]) + size_t(I);
+            }
+            if (!Inside)
+              continue;
+            float Xv = X[size_t(n * Ch + g * Cg + c) * InPlane + InIndex];
+            float Wv = W[size_t(m * Cg + c) * KPlane + k];
+            Sum += double(Xv) * double(Wv);
+          }
+        Y[size_t(n * M + m) * OutPlane + p] = float(Sum);
+      }
+  return Y;
+}
+
+void checkConv(const ConvCase &C, unsigned Threads) {
+  SCOPED_TRACE(C.Label + " threads=" + std::to_string(Threads));
+  Shape Out;
+  std::vector<int64_t> PadBegin;
+  geometry(C, Out, PadBegin);
+  std::vector<float> X = randomFloats(elementCount(C.X), 1);
+  std::vector<float> W = randomFloats(elementCount(C.W), 2);
+  std::vector<float> B = C.Bias ? randomFloats(size_t(C.W[0]), 3) : std::vector<float>();
+  std::vector<std::string> Attrs;
+  if (C.Group != 1)
+    Attrs.push_back(attrInt("group", C.Group));
+  if (!C.Strides.empty())
+    Attrs.push_back(attrInts("strides", C.Strides));
+  if (!C.Dilations.empty())
+    Attrs.push_back(attrInts("dilations", C.Dilations));
+  if (!C.Pads.empty())
+    Attrs.push_back(attrInts("pads", C.Pads));
+  if (!C.AutoPad.empty())
+    Attrs.push_back(attrString("auto_pad", C.AutoPad));
+  Attrs.push_back(attrInts("kernel_shape", Shape(C.W.begin() + 2, C.W.end())));
+  GraphSpec G;
+  G.tensor("x", C.X).constantF32("w", C.W, W).tensor("y", Out).input("x").output("y");
+  std::vector<std::string> Ins{"x", "w"};
+  if (C.Bias) {
+    G.constantF32("b", {C.W[0]}, B);
+    Ins.push_back("b");
+  }
+  G.node("conv", "Conv", Ins, {"y"}, Attrs);
+  TempDir Dir;
+  auto Graph = load(G, Dir);
+  std::vector<float> Y = fromBytes<float>(run(*Graph, {toBytes(X)}, Threads)[0]);
+  std::vector<float> Ref = referenceConv(C, X, W, B, Out, PadBegin);
+  ASSERT_EQ(Y.size(), Ref.size());
+  for (size_t I = 0; I < Y.size(); ++I)
+    ASSERT_NEAR(Y[I], Ref[I], 1e-4f * (1.0f + std::fabs(Ref[I]))) << "at " << I;
+}
+
+std::vector<ConvCase> cases() {
+  return {
+      {"2d basic pads", {2, 3, 7, 9}, {4, 3, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, ""},
+      {"2d stride dilation asym pads", {1, 2, 11, 10}, {3, 2, 3, 2}, true, 1, {2, 3}, {2, 1}, {0, 1, 2, 1}, ""},
+      {"2d no bias defaults", {1, 3, 5, 6}, {2, 3, 2, 2}, false, 1, {}, {}, {}, ""},
+      {"1d", {1, 2, 11}, {3, 2, 4}, true, 1, {3}, {}, {2, 1}, ""},
+      {"1d dilated same_upper", {2, 3, 13}, {2, 3, 3}, true, 1, {2}, {2}, {}, "SAME_UPPER"},
+      {"groups", {2, 4, 6, 5}, {6, 2, 3, 3}, true, 2, {}, {}, {1, 0, 1, 2}, ""},
+      {"depthwise x2 stride", {1, 5, 9, 8}, {10, 1, 3, 3}, true, 5, {2, 2}, {}, {1, 1, 1, 1}, ""},
+      {"depthwise dilated same_lower", {2, 3, 7, 7}, {3, 1, 3, 3}, false, 3, {2, 2}, {2, 2}, {}, "SAME_LOWER"},
+      {"pointwise", {2, 6, 5, 7}, {4, 6, 1, 1}, true, 1, {}, {}, {}, ""},
+      {"pointwise grouped", {1, 6, 4, 4}, {4, 3, 1, 1}, false, 2, {}, {}, {}, ""},
+      {"1x1 strided", {1, 3, 7, 7}, {2, 3, 1, 1}, true, 1, {2, 2}, {}, {}, ""},
+      {"same_upper stride 2", {1, 2, 8, 7}, {3, 2, 3, 3}, true, 1, {2, 2}, {}, {}, "SAME_UPPER"},
+      {"same_lower stride 2", {1, 2, 8, 7}, {3, 2, 4, 4}, true, 1, {2, 2}, {}, {}, "SAME_LOWER"},
+      {"valid", {1, 2, 8, 7}, {3, 2, 3, 2}, true, 1, {2, 1}, {}, {}, "VALID"},
+      {"kernel larger than input with pads", {1, 1, 2, 2}, {1, 1, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, ""},
+      {"3d", {1, 2, 4, 5, 3}, {3, 2, 2, 3, 2}, true, 1, {1, 2, 1}, {}, {1, 0, 1, 0, 1, 0}, ""},
+      {"larger", {1, 16, 20, 19}, {32, 16, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, ""},
+  };
+}
+
+} // namespace
+
+TEST(NativeConv, MatchesReferenceSerial) {
+  for (const ConvCase &C : cases())
+    checkConv(C, 1);
+}
+
+TEST(NativeConv, MatchesReferenceThreaded) {
+  for (const ConvCase &C : cases())
+    checkConv(C, 4);
+}
+
+TEST(NativeConv, RejectsInvalidAttributesAndShapes) {
+  auto Base = [](const std::vector<std::string> &Attrs, Shape W = {2, 3, 3, 3}, Shape Y = {1, 2, 3, 3}) {
+    GraphSpec G;
+    G.tensor("x", {1, 3, 5, 5}).constantF32("w", W, std::vector<float>(elementCount(W), 0.5f));
+    G.tensor("y", Y).input("x").output("y").node("c", "Conv", {"x", "w"}, {"y"}, Attrs);
+    return G;
+  };
+  expectLoadError(Base({attrInts("pads", {1, 1})}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"graph.json: nodes[0].attributes.pads: expected 4 values, got 2"});
+  expectLoadError(Base({"\"pads\": {\"type\": \"floats\", \"value\": [1.0, 1.0, 1.0, 1.0]}"}),
+                  OPTIMA_STATUS_INVALID_MODEL,
+                  {"graph.json: nodes[0].attributes.pads: expected ints, got floats"});
+  expectLoadError(Base({attrInts("strides", {0, 1})}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"nodes[0].attributes.strides: value 0 out of range"});
+  expectLoadError(Base({attrString("auto_pad", "SAME")}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"nodes[0].attributes.auto_pad: expected NOTSET"});
+  expectLoadError(Base({attrInt("group", 2)}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"nodes[0] (Conv \"c\")", "group 2 does not divide"});
+  expectLoadError(Base({attrInts("kernel_shape", {2, 2})}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"attributes.kernel_shape: does not match"});
+  expectLoadError(Base({}, {2, 3, 3, 3}, {1, 2, 4, 4}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"nodes[0] (Conv \"c\"): output \"y\" is declared F32 [1, 2, 4, 4] but Conv produces F32 [1, 2, 3, 3]"});
+  expectLoadError(Base({}, {2, 2, 3, 3}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"must have 3 channels per group"});
+  expectLoadError(Base({attrInt("foo", 1)}), OPTIMA_STATUS_UNSUPPORTED,
+                  {"node \"c\" (op Conv: attribute \"foo\")"});
+}
