@@ -40,10 +40,10 @@ find_model() {
   MODEL=$(cd "$MODEL" && pwd)
 }
 
-# build_and_run NAME PREFIX: builds examples/cpp with CMAKE_PREFIX_PATH=PREFIX, runs Sample in a
-# scratch folder and checks where its runtime and extensions came from.
+# build_and_run NAME PREFIX ROOT: builds examples/cpp with CMAKE_PREFIX_PATH=PREFIX, runs Sample in
+# a scratch folder and checks that its runtime library and extensions came from under ROOT.
 build_and_run() {
-  local name=$1 prefix=$2
+  local name=$1 prefix=$2 root=$3
   local build=$WORK/build-$name run=$WORK/run-$name
   echo "==> [$name] configure and build examples/cpp against $prefix"
   cmake -S "$ROOT/examples/cpp" -B "$build" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release \
@@ -55,7 +55,7 @@ build_and_run() {
   lib=$(ldd "$build/Sample" | awk '/libOptimaV2Runtime/ {print $3}')
   [ -n "$lib" ] || fail "[$name] Sample does not link libOptimaV2Runtime"
   lib=$(readlink -f "$lib")
-  case "$lib" in "$(readlink -f "$prefix")"/*) ;; *) fail "[$name] Sample uses $lib, not the SDK under $prefix" ;; esac
+  case "$lib" in "$(readlink -f "$root")"/*) ;; *) fail "[$name] Sample uses $lib, not the SDK under $root" ;; esac
 
   echo "==> [$name] run Sample $MODEL"
   mkdir -p "$run"
@@ -68,7 +68,7 @@ build_and_run() {
   local ext
   ext=$(sed -n 's/^extension: .* at \(.*\)$/\1/p' "$WORK/$name-run.log" | head -n 1)
   [ -n "$ext" ] || fail "[$name] Sample loaded no extension"
-  case "$(readlink -f "$ext")" in "$(readlink -f "$prefix")"/*) ;; *) fail "[$name] extension $ext is outside $prefix" ;; esac
+  case "$(readlink -f "$ext")" in "$(readlink -f "$root")"/*) ;; *) fail "[$name] extension $ext is outside $root" ;; esac
 
   # Options.LogPath = "runtime.log" with Verbose: the log file exists and has messages.
   [ -s "$run/runtime.log" ] || fail "[$name] runtime.log is missing or empty"
@@ -89,13 +89,16 @@ if [ "$BUILD_DIR" != - ]; then
     fail "[install] CMake package not installed"
   ls "$PREFIX"/lib*/extensions/liboptima_v2_native.so >/dev/null 2>&1 ||
     fail "[install] native extension not installed in <libdir>/extensions"
-  build_and_run install "$PREFIX"
+  build_and_run install "$PREFIX" "$PREFIX"
 fi
 
 if [ -n "$PYTHON" ]; then
   WHEEL_PREFIX=$("$PYTHON" -m optima_v2 --cmake-dir) || fail "[wheel] '$PYTHON -m optima_v2 --cmake-dir' failed"
   [ -d "$WHEEL_PREFIX" ] || fail "[wheel] --cmake-dir gave '$WHEEL_PREFIX', not a folder"
-  build_and_run wheel "$WHEEL_PREFIX"
+  # The SDK lives inside the package folder (the wheel's install prefix).
+  WHEEL_ROOT=$("$PYTHON" -c 'import os, optima_v2; print(os.path.dirname(os.path.abspath(optima_v2.__file__)))') ||
+    fail "[wheel] cannot import optima_v2 with $PYTHON"
+  build_and_run wheel "$WHEEL_PREFIX" "$WHEEL_ROOT"
 fi
 
 echo "SDK consumer checks passed."

@@ -32,14 +32,15 @@ void throwStatus(int32_t Status, std::string_view Backend, std::string_view What
   case OPTIMA_STATUS_INTERNAL:
     throw BackendException(format("{}: {}: internal error: {}", Backend, What, Message), std::string(Backend));
   default:
-    throw BackendException(format("{}: {} returned unknown status {}", Backend, What, Status),
+    throw BackendException(format("{}{}: {} returned unknown status {}: {}", Prefix, Backend, What, Status,
+                                  Error.text().empty() ? "(no message)" : Error.text()),
                            std::string(Backend));
   }
 }
 
-void throwEscaped(std::string_view Backend, std::string_view What) {
+void throwEscaped(std::string_view Backend, std::string_view What, std::string_view Prefix) {
   std::exception_ptr Escaped = std::current_exception();
-  throw BackendException(format("{}: {} let a C++ exception escape: {}", Backend, What, getCause(Escaped)),
+  throw BackendException(format("{}{}: {} let a C++ exception escape: {}", Prefix, Backend, What, getCause(Escaped)),
                          std::string(Backend), Escaped);
 }
 

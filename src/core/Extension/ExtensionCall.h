@@ -28,7 +28,7 @@ struct ExtError : OptimaExtError {
                               std::string_view Prefix, const ExtError &Error);
 
 // Turns an escaped C++ exception (the current one) into a BackendException.
-[[noreturn]] void throwEscaped(std::string_view Backend, std::string_view What);
+[[noreturn]] void throwEscaped(std::string_view Backend, std::string_view What, std::string_view Prefix);
 
 // Calls Fn(OptimaExtError*) -> OptimaStatus and throws on anything but OK. What names the entry
 // point ("execute"); Prefix starts the message (e.g. the subgraph folder for loadSubgraph).
@@ -39,7 +39,7 @@ void callExtension(std::string_view Backend, std::string_view What, std::string_
   try {
     Status = static_cast<int32_t>(Fn(static_cast<OptimaExtError *>(&Error)));
   } catch (...) {
-    throwEscaped(Backend, What);
+    throwEscaped(Backend, What, Prefix);
   }
   if (Status != OPTIMA_STATUS_OK)
     throwStatus(Status, Backend, What, Prefix, Error);

@@ -42,7 +42,10 @@ template <class E, class F> std::string messageOf(F &&Fn) {
 
 TEST(Context, DefaultConstructionLoadsNativeExtension) {
   rt::Context Context;
-  EXPECT_TRUE(hasNativeCpu(Context.getAvailableDevices()));
+  auto Devices = Context.getAvailableDevices();
+  EXPECT_TRUE(hasNativeCpu(Devices));
+  for (const auto &D : Devices)
+    EXPECT_FALSE(D.Name.empty());
   auto Loaded = Context.getLoadedExtensions();
   ASSERT_FALSE(Loaded.empty());
   EXPECT_TRUE(std::any_of(Loaded.begin(), Loaded.end(),
@@ -331,6 +334,44 @@ TEST_F(CorruptModel, UnknownDeviceIsUnsupported) {
 TEST_F(CorruptModel, DeviceTheFrameworkDoesNotOfferIsUnsupported) {
   replaceInFile(Meta, "\"device\":\"X64:0\"", "\"device\":\"Hexagon:0\"");
   EXPECT_THROW(Context.loadModel(Path), rt::UnsupportedModelException);
+}
+
+// ---- loadModel: Fallback ---------------------------------------------------------------------
+
+TEST(ContextFallback, UnavailableDeviceRunsOnTheCpuOnlyWithFallback) {
+  TempDir Dir;
+  const fs::path Path = Dir.path() / "m";
+  // A framework whose extension is not loaded here (the test accelerator is never a default).
+  writeSampleModel(Path, "OpenCL", "NVIDIA:0");
+  rt::Context Context;
+  EXPECT_THROW(Context.loadModel(Path), rt::UnsupportedModelException);
+  EXPECT_THROW(Context.loadModel(Path, false), rt::UnsupportedModelException);
+
+  auto Model = Context.loadModel(Path, true);
+  auto Subgraphs = Model.getSubgraphInfo();
+  ASSERT_EQ(Subgraphs.size(), 1u);
+  EXPECT_TRUE(Subgraphs[0].FellBack);
+  EXPECT_EQ(Subgraphs[0].Framework, rt::FrameworkKind::Native);
+  EXPECT_TRUE(rt::isDeviceCPU(Subgraphs[0].Device));
+
+  auto Req = Model.createRequest();
+  auto Case = makeSampleCase(21);
+  Req.getInputTensor(0).copyFrom(Case.Input1.data(), Case.Input1.size());
+  Req.getInputTensor(1).copyFrom(Case.Input2.data(), Case.Input2.size());
+  Req.infer();
+  EXPECT_FALSE(Req.wait());
+  std::vector<float> Out(Case.Expected.size());
+  Req.getOutputTensor(0).copyTo(Out.data(), Out.size());
+  EXPECT_LE(maxAbsDiff(Out, Case.Expected), 1e-4f);
+}
+
+TEST(ContextFallback, AvailableDeviceDoesNotFallBack) {
+  TempDir Dir;
+  writeSampleModel(Dir.path() / "m");
+  rt::Context Context;
+  auto Subgraphs = Context.loadModel(Dir.path() / "m", true).getSubgraphInfo();
+  ASSERT_EQ(Subgraphs.size(), 1u);
+  EXPECT_FALSE(Subgraphs[0].FellBack);
 }
 
 // ---- loadExtension -----------------------------------------------------------------------------

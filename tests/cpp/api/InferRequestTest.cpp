@@ -197,7 +197,7 @@ protected:
 };
 
 TEST_F(BusyRequest, InferReturnsAtOnce) {
-  EXPECT_LT(InferCallTime, std::chrono::milliseconds(50));
+  EXPECT_LT(InferCallTime, std::chrono::milliseconds(100));
   EXPECT_TRUE(Target.wait(1ms)); // still running: the timeout expired first
 }
 
@@ -229,7 +229,7 @@ TEST_F(BusyRequest, OtherRequestsAreNotBlockedFromStarting) {
   auto Other = Sample.createRequest();
   auto Start = std::chrono::steady_clock::now();
   Other.infer();
-  EXPECT_LT(std::chrono::steady_clock::now() - Start, std::chrono::milliseconds(50));
+  EXPECT_LT(std::chrono::steady_clock::now() - Start, std::chrono::milliseconds(100));
   Release.set_value();
   EXPECT_FALSE(Other.wait());
   Release = std::promise<void>();

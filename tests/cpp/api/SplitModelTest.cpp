@@ -160,8 +160,9 @@ TEST_P(SplitModel, ProfileAccountsForEveryPart) {
   for (const auto &D : P) {
     bool InitKind = D.Kind == rt::ProfileKind::ModelInit || D.Kind == rt::ProfileKind::SubgraphInit ||
                     D.Kind == rt::ProfileKind::RequestInit; // not part of the infer() itself
-    if (!InitKind)
+    if (!InitKind) {
       EXPECT_LE(D.Time.count(), Model->Time.count()) << "entry " << D.Name << " exceeds ModelExecute";
+    }
   }
   EXPECT_LE(SubgraphSum, Model->Time.count() + static_cast<long long>(SubgraphEntries));
   EXPECT_LE(WorkSum, Model->Time.count() + static_cast<long long>(WorkEntries));

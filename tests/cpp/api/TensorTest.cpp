@@ -172,6 +172,24 @@ TEST_F(TensorApi, InputsWrittenThroughBuffersAreUsedByInference) {
   }
 }
 
+TEST(TensorLifetime, TensorAndBufferOutliveTheirRequestModelAndContext) {
+  TempDir Dir;
+  writeSampleModel(Dir.path() / "m");
+  rt::Tensor T;
+  {
+    rt::Context Context;
+    auto Req = Context.loadModel(Dir.path() / "m").createRequest();
+    T = Req.getInputTensor(1);
+  } // request, model and context handles are gone; the tensor handle keeps what it needs
+  auto Src = iota(32 * 32, 1.0f);
+  T.copyFrom(Src.data(), Src.size());
+  std::vector<float> Back(Src.size());
+  T.copyTo(Back.data(), Back.size());
+  EXPECT_EQ(Back, Src);
+  auto Buffer = T.getBuffer();
+  EXPECT_EQ(Buffer.cast<float>()[5], 6.0f);
+}
+
 TEST(EmptyTensor, MethodsAreInvalidOperation) {
   rt::Tensor T;
   float F = 0;
