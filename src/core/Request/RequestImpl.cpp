@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 namespace optima_v2::runtime::detail {
 namespace {
@@ -198,12 +199,20 @@ bool RequestImpl::wait(std::chrono::milliseconds Timeout) {
 void RequestImpl::abandon() noexcept {
   std::unique_lock<std::mutex> Lock(Mutex);
   Abandoned = true;
-  if (Current == State::Idle)
-    return;
-  Cancelled.store(true, std::memory_order_relaxed);
-  if (onOwnCallbackThread() || Pool->isWorkerThread())
+  if (onOwnCallbackThread() || Pool->isWorkerThread()) {
+    if (Current != State::Idle)
+      Cancelled.store(true, std::memory_order_relaxed);
     return; // Self keeps this alive until the run ends
-  Finished.wait(Lock, [&] { return Current == State::Idle; });
+  }
+  if (Current != State::Idle) {
+    Cancelled.store(true, std::memory_order_relaxed);
+    Finished.wait(Lock, [&] { return Current == State::Idle; });
+  }
+  Lock.unlock();
+  // The finishing worker drops its reference right after it signalled Idle; wait for that
+  // (a few instructions) so the last release happens here.
+  while (WorkerHolds->load(std::memory_order_acquire) != 0)
+    std::this_thread::yield();
 }
 
 std::vector<ProfileData> RequestImpl::getProfileData() const {

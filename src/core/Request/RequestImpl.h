@@ -102,6 +102,11 @@ private:
   bool EverStarted = false;
   bool HasResult = false;      // a run finished and no new one started
   bool Abandoned = false;      // the owning handle is gone
+  // Runs whose finishing worker still holds its reference to this request. Separate from the
+  // request so the worker can count down after dropping that reference; the owning handle waits
+  // for zero so the final release (and any Model/Context/extension teardown it triggers) happens
+  // on the owner's thread, not on a pool thread racing process exit.
+  std::shared_ptr<std::atomic<uint32_t>> WorkerHolds = std::make_shared<std::atomic<uint32_t>>(0);
   bool InsideCallback = false; // the callback is executing on CallbackThread
   bool RestartPending = false; // infer() was called inside the callback
   bool CallbackReplaced = false;

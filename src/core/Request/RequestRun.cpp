@@ -173,9 +173,22 @@ void RequestImpl::finishRun() {
   recordCore(ProfileKind::ModelExecute, UINT32_MAX, Model->name().c_str(), 0, End);
   Model->noteLayerEvents(LayerEvents.attempted());
 
-  std::shared_ptr<RequestImpl> Keep; // destroyed last: may be the final reference to *this
+  // Destroyed last, in this order: the lock, Keep (may be the final reference to *this), then
+  // the count the owning handle waits on.
+  struct HoldRelease {
+    std::shared_ptr<std::atomic<uint32_t>> Holds;
+    ~HoldRelease() {
+      if (Holds)
+        Holds->fetch_sub(1, std::memory_order_release);
+    }
+  } Release;
+  std::shared_ptr<RequestImpl> Keep;
   std::unique_lock<std::mutex> Lock(Mutex);
   Keep = std::move(Self);
+  if (Keep) {
+    Release.Holds = WorkerHolds;
+    WorkerHolds->fetch_add(1, std::memory_order_relaxed);
+  }
   bool WasCancelled = Cancelled.load(std::memory_order_relaxed);
   if (RunError)
     LastError = RunError;
