@@ -112,4 +112,22 @@ void SampleModelTest::SetUp() {
   Model = Context.loadModel(ModelPath);
 }
 
+void setInputs(rt::InferRequest &Req, const SampleCase &Case) {
+  Req.getInputTensor("input_1").copyFrom(Case.Input1.data(), Case.Input1.size());
+  Req.getInputTensor("input_2").copyFrom(Case.Input2.data(), Case.Input2.size());
+}
+
+std::vector<float> output(rt::InferRequest &Req) {
+  std::vector<float> Out(32 * 32);
+  Req.getOutputTensor(0).copyTo(Out.data(), Out.size());
+  return Out;
+}
+
+void expectRunMatches(rt::InferRequest &Req, const SampleCase &Case) {
+  setInputs(Req, Case);
+  Req.infer();
+  EXPECT_FALSE(Req.wait());
+  EXPECT_LE(maxAbsDiff(output(Req), Case.Expected), 1e-4f);
+}
+
 } // namespace optima_v2::test

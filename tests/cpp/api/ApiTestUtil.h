@@ -53,6 +53,13 @@ struct SampleCase {
 };
 SampleCase makeSampleCase(uint32_t Variant);
 
+// Copies the case's inputs into the sample model's request (by name).
+void setInputs(rt::InferRequest &Req, const SampleCase &Case);
+// The sample model's output_1.
+std::vector<float> output(rt::InferRequest &Req);
+// Sets the inputs, runs to completion and checks output_1 against Case.Expected.
+void expectRunMatches(rt::InferRequest &Req, const SampleCase &Case);
+
 // Largest |A[i] - B[i]| (infinity when the sizes differ).
 float maxAbsDiff(const std::vector<float> &A, const std::vector<float> &B);
 

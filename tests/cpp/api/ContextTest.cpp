@@ -356,13 +356,7 @@ TEST(ContextFallback, UnavailableDeviceRunsOnTheCpuOnlyWithFallback) {
 
   auto Req = Model.createRequest();
   auto Case = makeSampleCase(21);
-  Req.getInputTensor(0).copyFrom(Case.Input1.data(), Case.Input1.size());
-  Req.getInputTensor(1).copyFrom(Case.Input2.data(), Case.Input2.size());
-  Req.infer();
-  EXPECT_FALSE(Req.wait());
-  std::vector<float> Out(Case.Expected.size());
-  Req.getOutputTensor(0).copyTo(Out.data(), Out.size());
-  EXPECT_LE(maxAbsDiff(Out, Case.Expected), 1e-4f);
+  expectRunMatches(Req, Case);
 }
 
 TEST(ContextFallback, AvailableDeviceDoesNotFallBack) {

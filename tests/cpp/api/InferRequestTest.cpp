@@ -10,17 +10,6 @@ namespace {
 using namespace std::chrono_literals;
 using Request = SampleModelTest;
 
-void setInputs(rt::InferRequest &Req, const SampleCase &Case) {
-  Req.getInputTensor("input_1").copyFrom(Case.Input1.data(), Case.Input1.size());
-  Req.getInputTensor("input_2").copyFrom(Case.Input2.data(), Case.Input2.size());
-}
-
-std::vector<float> output(rt::InferRequest &Req) {
-  std::vector<float> Out(32 * 32);
-  Req.getOutputTensor(0).copyTo(Out.data(), Out.size());
-  return Out;
-}
-
 TEST_F(Request, TensorsByIndexAndName) {
   auto Req = Model.createRequest();
   EXPECT_TRUE(Req);

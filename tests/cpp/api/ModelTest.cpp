@@ -118,13 +118,7 @@ TEST_F(ModelInfo, ModelOutlivesContextAndStillRuns) {
   Context = rt::Context(); // drops the fixture's handle to the context that loaded Kept
   auto Req = Kept.createRequest();
   auto Case = makeSampleCase(3);
-  Req.getInputTensor(0).copyFrom(Case.Input1.data(), Case.Input1.size());
-  Req.getInputTensor(1).copyFrom(Case.Input2.data(), Case.Input2.size());
-  Req.infer();
-  EXPECT_FALSE(Req.wait());
-  std::vector<float> Out(Case.Expected.size());
-  Req.getOutputTensor(0).copyTo(Out.data(), Out.size());
-  EXPECT_LE(maxAbsDiff(Out, Case.Expected), 1e-4f);
+  expectRunMatches(Req, Case);
 }
 
 TEST(EmptyModel, EveryMethodIsInvalidOperation) {

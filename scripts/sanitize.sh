@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sanitizer runs: builds a CMakePresets.json preset and runs ctest under it; any sanitizer report
+# fails the run (halt_on_error + abort_on_error; the UBSan build also uses
+# -fno-sanitize-recover=undefined).
+#   scripts/sanitize.sh asan-ubsan   whole ctest suite under AddressSanitizer + UBSan (+ LeakSanitizer)
+#   scripts/sanitize.sh tsan         executor / concurrency tests under ThreadSanitizer
+#   scripts/sanitize.sh all          both (default)
+# Build folders: build/asan-ubsan and build/tsan. JOBS sets the parallelism (default nproc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+
+# Tests that exercise threads: the request executor (sync/async/callbacks/chaining), in-flight
+# tracking, fault injection and lifetime under load, split (multi-subgraph) pipelines, the core
+# graph executor, the thread pool and extension loading/unloading.
+TSAN_TESTS='^(Request|BusyRequest|EmptyRequest|Callback|ChainedInference|InFlight|InFlightScope|FaultInjectionTest|FaultLifetimeTest|Placements/SplitModel|DiamondFixture|ThreadPool|ExtensionRegistry|NativeEndToEnd|AcceleratorDeviceTest|Devices/AcceleratorFallback|Context|ContextLoadModel|ContextLoadExtension)\.'
+
+run_preset() {
+  local Preset=$1; shift
+  local Start=$SECONDS
+  printf '\n==> sanitizer preset %s: configure + build\n' "$Preset"
+  cmake --preset "$Preset" >/dev/null
+  cmake --build --preset "$Preset" -j "$JOBS"
+  local Built=$SECONDS
+  printf '\n==> sanitizer preset %s: ctest %s\n' "$Preset" "$*"
+  ctest --preset "$Preset" -j "$JOBS" "$@"
+  printf '==> %s: build %ds, tests %ds\n' "$Preset" $((Built - Start)) $((SECONDS - Built))
+}
+
+# ASAN_OPTIONS / UBSAN_OPTIONS / TSAN_OPTIONS (fail on the first report, leak checking on) live in
+# the test presets of CMakePresets.json, so `ctest --preset <name>` behaves the same by hand.
+asan_ubsan() { run_preset asan-ubsan; }
+tsan() { run_preset tsan -R "$TSAN_TESTS"; }
+
+case "${1:-all}" in
+  asan-ubsan) asan_ubsan ;;
+  tsan) tsan ;;
+  all) (asan_ubsan) && (tsan) ;;
+  *) echo "usage: $0 [asan-ubsan|tsan|all]" >&2; exit 2 ;;
+esac
