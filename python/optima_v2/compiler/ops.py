@@ -56,8 +56,10 @@ def check_supported(graph: GraphProto, types: Mapping[str, str], constants: set[
     """
     problems = []
     for node in graph.node:
-        support = NATIVE_OPS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
-        label = f"node {node.name!r} (op {node.op_type if node.domain in ('', 'ai.onnx') else node.domain + '.' + node.op_type}"
+        default_domain = node.domain in ("", "ai.onnx")
+        support = NATIVE_OPS.get(node.op_type) if default_domain else None
+        op = node.op_type if default_domain else f"{node.domain}.{node.op_type}"
+        label = f"node {node.name!r} (op {op}"
         if support is None:
             problems.append(label + ")")
             continue

@@ -56,7 +56,9 @@ def apply_input_shapes(model: ModelProto, input_shapes: Optional[Mapping[str, Se
             dims = _check_dims(name, shapes[name])
             current = tensor_type.shape.dim if tensor_type.HasField("shape") else None
             if current is not None and len(current) != len(dims):
-                raise CompileError(f"input_shapes[{name!r}] = {list(dims)} has rank {len(dims)}, the model input rank {len(current)}")
+                raise CompileError(
+                    f"input_shapes[{name!r}] = {list(dims)} has rank {len(dims)}, the input has rank {len(current)}"
+                )
             if current is not None:
                 for axis, (old, new) in enumerate(zip(current, dims)):
                     if old.HasField("dim_value") and old.dim_value != new:
@@ -116,6 +118,7 @@ def tensor_types(model: ModelProto) -> dict[str, TypeProto]:
     for init in graph.initializer:
         proto = TypeProto()
         proto.tensor_type.elem_type = init.data_type
+        proto.tensor_type.shape.SetInParent()  # a scalar has a (rank-0) shape too
         for dim in init.dims:
             proto.tensor_type.shape.dim.add().dim_value = dim
         result[init.name] = proto

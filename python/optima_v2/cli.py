@@ -1,0 +1,128 @@
+"""The ``optima-v2`` command: ``compile`` an ONNX model, print ``info`` about a model folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Optional
+
+
+def _parse_shape(text: str) -> tuple[str, list[int]]:
+    name, sep, dims = text.rpartition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=1x3x224x224, got {text!r}")
+    try:
+        shape = [int(d) for d in dims.lower().split("x")] if dims else []
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=1x3x224x224, got {text!r}") from None
+    return name, shape
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+
+
+def _tensor_line(tensor: dict[str, Any]) -> str:
+    shape = "x".join(str(d) for d in tensor.get("shape", [])) or "scalar"
+    return f"  {tensor.get('name')}: {tensor.get('type')} [{shape}]"
+
+
+def model_info(folder: Path) -> str:
+    """A readable summary of a model folder: interface, subgraphs, op counts, weights size."""
+    meta = _read_json(folder / "model.meta")
+    if not isinstance(meta, dict) or meta.get("format") != "optima-v2-model":
+        raise ValueError(f"{folder / 'model.meta'}: not an OptimaV2 model.meta")
+    lines = [f"model {meta.get('name', '?')} (format version {meta.get('format_version')})", "inputs:"]
+    lines += [_tensor_line(t) for t in meta.get("inputs", [])]
+    lines.append("outputs:")
+    lines += [_tensor_line(t) for t in meta.get("outputs", [])]
+    if meta.get("tensors"):
+        lines.append("boundary tensors:")
+        lines += [_tensor_line(t) for t in meta["tensors"]]
+    total_ops: Counter[str] = Counter()
+    total_weights = 0
+    lines.append("subgraphs:")
+    for sub in meta.get("subgraphs", []):
+        path = folder / str(sub.get("path", ""))
+        lines.append(
+            f"  {sub.get('name')}: framework {sub.get('framework')}, device {sub.get('device')}, "
+            f"inputs {sub.get('inputs')}, outputs {sub.get('outputs')}"
+        )
+        graph_file = path / "graph.json"
+        if not graph_file.is_file():
+            lines.append("    (no graph.json: not in the native graph format)")
+            continue
+        graph = _read_json(graph_file)
+        ops = Counter(str(node.get("op")) for node in graph.get("nodes", []))
+        weights = sum(int(t["data"]["size"]) for t in graph.get("tensors", []) if isinstance(t.get("data"), dict))
+        total_ops.update(ops)
+        total_weights += weights
+        op_text = ", ".join(f"{op} x{count}" for op, count in sorted(ops.items()))
+        lines.append(f"    {sum(ops.values())} nodes ({op_text}); weights {weights} bytes")
+    lines.append(f"ops: {', '.join(f'{op} x{count}' for op, count in sorted(total_ops.items()))}")
+    lines.append(f"weights: {total_weights} bytes ({total_weights / 2**20:.2f} MiB)")
+    return "\n".join(lines)
+
+
+def _compile(args: argparse.Namespace) -> int:
+    try:
+        from .compiler import CompileError, compile_onnx
+    except ImportError as error:
+        print(f"error: the compiler needs the onnx package ({error}); pip install onnx", file=sys.stderr)
+        return 1
+    shapes = dict(args.input_shape or [])
+    try:
+        path = compile_onnx(
+            args.model,
+            args.output,
+            input_shapes=shapes,
+            device_map=args.device_map,
+            default_device=args.default_device,
+            optimize=not args.no_optimize,
+            progress=lambda step: print(f"[optima-v2] {step}...", file=sys.stderr, flush=True),
+        )
+    except CompileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    try:
+        print(model_info(Path(args.model_dir)))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        print(f"error: {args.model_dir}: not a readable model folder ({error})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="optima-v2", description="OptimaV2 model compiler and inspector.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    compile_parser = commands.add_parser("compile", help="compile an ONNX model into a model folder")
+    compile_parser.add_argument("model", help="the .onnx file")
+    compile_parser.add_argument("-o", "--output", required=True, help="model folder to write")
+    compile_parser.add_argument(
+        "--input-shape", action="append", type=_parse_shape, metavar="NAME=1x3x224x224",
+        help="static shape of a model input (repeat for several inputs)",
+    )  # fmt: skip
+    compile_parser.add_argument("--device-map", help="JSON file mapping node names to devices")
+    compile_parser.add_argument("--default-device", default="x64:0", help="device of unmapped nodes (x64:0)")
+    compile_parser.add_argument("--no-optimize", action="store_true", help="skip the optimization passes")
+    info_parser = commands.add_parser("info", help="summarize a model folder")
+    info_parser.add_argument("model_dir")
+    args = parser.parse_args(argv)
+    return _compile(args) if args.command == "compile" else _info(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
