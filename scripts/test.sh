@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what it needs (Debian's GoogleTest and a C++
 # toolchain when missing, Python packages into ./.venv), builds the C++ library and tests, runs
-# ctest, builds and installs the wheel, runs pytest, and checks the SDK from both install routes.
+# ctest, repeats ctest under ASan+UBSan and TSan (build/asan-ubsan, build/tsan), builds and
+# installs the wheel, runs pytest, and checks the SDK from both install routes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -30,6 +31,9 @@ step "C++ build and ctest"
 cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPTIMA_V2_WARNINGS_AS_ERRORS=ON
 cmake --build build/ci -j "$JOBS"
 ctest --test-dir build/ci --output-on-failure -j "$JOBS" --timeout 600
+
+step "Sanitizers: ctest under ASan+UBSan, then under TSan (scripts/sanitize.sh)"
+JOBS=$JOBS bash scripts/sanitize.sh all
 
 step "Wheel and pytest"
 $PY -m pip install --quiet .

@@ -1,19 +1,27 @@
 #include "OpRegistry.h"
 
+#include <stdexcept>
+#include <type_traits>
+
 namespace optima_v2::native {
 
-void OpRegistry::add(const char *Op, KernelFactory Factory) { Entries.push_back({Op, Factory}); }
+void OpRegistry::add(const char *Op, KernelFactory Factory) {
+  if (Size == Capacity)
+    throw std::length_error("native OpRegistry: more than OpRegistry::Capacity ops registered");
+  Entries[Size++] = {Op, Factory};
+}
 
 KernelFactory OpRegistry::find(const std::string &Op) const {
-  for (const Entry &E : Entries)
-    if (Op == E.Op)
-      return E.Factory;
+  for (size_t I = 0; I < Size; ++I)
+    if (Op == Entries[I].Op)
+      return Entries[I].Factory;
   return nullptr;
 }
 
 KernelFactory findKernelFactory(const std::string &Op) {
   // Built once, explicitly (no static-initialiser self-registration: the linker would drop
   // unreferenced objects of a static library).
+  static_assert(std::is_trivially_destructible_v<OpRegistry>, "nothing may run at dlclose");
   static const OpRegistry Registry = [] {
     OpRegistry R;
     registerElementwiseOps(R);

@@ -6,6 +6,7 @@
 #include "Kernel.h"
 #include "NodeContext.h"
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -24,8 +25,14 @@ void registerConvOps(OpRegistry &R);
 void registerMatMulOps(OpRegistry &R);
 void registerShapeOps(OpRegistry &R);
 
+// Fixed capacity and trivially destructible on purpose: the registry is a function-local static
+// of a module that is dlopen'ed and dlclose'd repeatedly, and a destructor (freeing a vector)
+// running inside dlclose can race with another thread's dlopen of the same module (TSan).
 class OpRegistry {
 public:
+  static constexpr size_t Capacity = 64;
+
+  // Throws std::length_error past Capacity (a programming error, caught by every test).
   void add(const char *Op, KernelFactory Factory);
   KernelFactory find(const std::string &Op) const;
 
@@ -34,7 +41,8 @@ private:
     const char *Op;
     KernelFactory Factory;
   };
-  std::vector<Entry> Entries;
+  Entry Entries[Capacity] = {};
+  size_t Size = 0;
 };
 
 } // namespace optima_v2::native

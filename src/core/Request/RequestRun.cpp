@@ -219,6 +219,10 @@ void RequestImpl::finishRun() {
     }
   }
   Lock.lock();
+  // Drop our copy under Mutex, before the request can be restarted or reset: the last release
+  // of the exception is then ordered by Mutex, not only by exception_ptr's refcount inside the
+  // uninstrumented libstdc++, which TSan cannot see (it reported ~Exception racing with what()).
+  Error = nullptr;
   InsideCallback = false;
   InferRequestCallback Old = std::move(ActiveCallback);
   ActiveCallback = nullptr;

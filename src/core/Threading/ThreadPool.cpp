@@ -73,10 +73,10 @@ void ThreadPool::workerMain(std::shared_ptr<State> S) {
 bool ThreadPool::isWorkerThread() const noexcept { return CurrentPoolState == Shared.get(); }
 
 void ThreadPool::submit(void (*Fn)(void *), void *Arg) {
-  {
-    std::lock_guard<std::mutex> Lock(Shared->Mutex);
-    Shared->Queue.pushBack(PoolTask{Fn, Arg, nullptr});
-  }
+  // Notify before unlocking: once the lock is released the task may run and drop the last
+  // reference to this pool (and then its State), so neither may be touched afterwards.
+  std::lock_guard<std::mutex> Lock(Shared->Mutex);
+  Shared->Queue.pushBack(PoolTask{Fn, Arg, nullptr});
   Shared->WorkReady.notify_one();
 }
 
