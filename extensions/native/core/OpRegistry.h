@@ -24,13 +24,28 @@ void registerActivationOps(OpRegistry &R);
 void registerConvOps(OpRegistry &R);
 void registerMatMulOps(OpRegistry &R);
 void registerShapeOps(OpRegistry &R);
+void registerUnaryOps(OpRegistry &R);
+void registerCompareOps(OpRegistry &R);
+void registerCastOps(OpRegistry &R);
+void registerDataMovementOps(OpRegistry &R);
+void registerIndexingOps(OpRegistry &R);
+void registerResizeOps(OpRegistry &R);
+void registerReduceOps(OpRegistry &R);
+void registerSoftmaxOps(OpRegistry &R);
+void registerNormalizationOps(OpRegistry &R);
+void registerPoolOps(OpRegistry &R);
+void registerSortOps(OpRegistry &R);
+void registerEinsumOps(OpRegistry &R);
+void registerConvTransposeOps(OpRegistry &R);
+void registerQuantizationOps(OpRegistry &R);
+void registerRecurrentOps(OpRegistry &R);
 
 // Fixed capacity and trivially destructible on purpose: the registry is a function-local static
 // of a module that is dlopen'ed and dlclose'd repeatedly, and a destructor (freeing a vector)
 // running inside dlclose can race with another thread's dlopen of the same module (TSan).
 class OpRegistry {
 public:
-  static constexpr size_t Capacity = 64;
+  static constexpr size_t Capacity = 512;
 
   // Throws std::length_error past Capacity (a programming error, caught by every test).
   void add(const char *Op, KernelFactory Factory);
