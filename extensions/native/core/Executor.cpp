@@ -4,6 +4,8 @@
 #include "MemoryPlan.h"
 
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 
 namespace optima_v2::native {
@@ -21,9 +23,23 @@ ExecHooks ExecHooks::fromHost(const OptimaHostApi *Host, const OptimaExecContext
   return H;
 }
 
+void KernelContext::fail(const char *Format, ...) const {
+  if (!Failure)
+    return;
+  bool Expected = false;
+  if (!Failure->Set.compare_exchange_strong(Expected, true))
+    return; // another chunk reported first
+  va_list Args;
+  va_start(Args, Format);
+  std::vsnprintf(Failure->Message, sizeof Failure->Message, Format, Args);
+  va_end(Args);
+}
+
 struct GraphInstance::State {
   std::byte *Arena = nullptr;
   std::vector<void *> Tensors; // by tensor id
+  KernelFailure Failure;
+  char FailureText[512] = {}; // "node \"<name>\": <message>" of the last failed execute()
 
   ~State() { std::free(Arena); }
 };
@@ -62,6 +78,9 @@ OptimaStatus GraphInstance::execute(void *const *Inputs, void *const *Outputs,
   Ctx.Tensors = S->Tensors.data();
   Ctx.Scratch = S->Arena ? S->Arena + D.ScratchOffset : nullptr;
   Ctx.Hooks = &Hooks;
+  Ctx.Failure = &S->Failure;
+  S->Failure.Set.store(false, std::memory_order_relaxed);
+  S->FailureText[0] = '\0';
   const OptimaExecContext *Exec = Hooks.Exec;
   bool Profile = Exec && Exec->ProfilingEnabled && Exec->profileEvent;
   for (const LoadedNode &N : D.Nodes) {
@@ -69,17 +88,24 @@ OptimaStatus GraphInstance::execute(void *const *Inputs, void *const *Outputs,
       return OPTIMA_STATUS_CANCELLED;
     if (!Profile) {
       N.Impl->run(Ctx);
-      continue;
+    } else {
+      auto Start = std::chrono::steady_clock::now();
+      N.Impl->run(Ctx);
+      auto Ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now() - Start)
+                    .count();
+      Exec->profileEvent(Exec->Sink, OPTIMA_PROFILE_LAYER_EXECUTE, N.Desc.Name.c_str(),
+                         uint64_t(Ns));
     }
-    auto Start = std::chrono::steady_clock::now();
-    N.Impl->run(Ctx);
-    auto Ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::steady_clock::now() - Start)
-                  .count();
-    Exec->profileEvent(Exec->Sink, OPTIMA_PROFILE_LAYER_EXECUTE, N.Desc.Name.c_str(),
-                       uint64_t(Ns));
+    if (S->Failure.Set.load(std::memory_order_relaxed)) {
+      std::snprintf(S->FailureText, sizeof S->FailureText, "node \"%s\" (%s): %s",
+                    N.Desc.Name.c_str(), N.Desc.Op.c_str(), S->Failure.Message);
+      return OPTIMA_STATUS_EXECUTION_FAILED;
+    }
   }
   return OPTIMA_STATUS_OK;
 }
+
+const char *GraphInstance::failureMessage() const noexcept { return S->FailureText; }
 
 } // namespace optima_v2::native

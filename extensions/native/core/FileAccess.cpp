@@ -131,8 +131,9 @@ FolderFile FolderFile::open(const std::string &CanonicalFolder, const std::strin
   }
   if (Real.compare(0, CanonicalFolder.size() + 1, CanonicalFolder + "/") != 0)
     invalid(Name + ": symbolic link leading outside the subgraph folder");
-  // O_NOFOLLOW: the resolved path must not have been swapped for a symlink since.
-  int Fd = ::open(Real.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NOFOLLOW: the resolved path must not have been swapped for a symlink since. O_NONBLOCK: a
+  // FIFO (or device) planted in the folder must not block the open; it is refused just below.
+  int Fd = ::open(Real.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (Fd < 0)
     invalid(Name + ": cannot open: " + std::strerror(errno));
   FolderFile F;

@@ -19,6 +19,9 @@ namespace {
 
 constexpr const char *GraphFile = "graph.json";
 constexpr size_t MaxGraphBytes = size_t(64) << 20;
+// JSON values in graph.json: bounds the parser's memory (~100 bytes a value, ~200 MiB here) where
+// the byte limit alone would let 64 MiB of "0," become gigabytes (docs/security.md).
+constexpr size_t MaxGraphValues = size_t(1) << 21;
 constexpr size_t MaxNameBytes = 256;
 constexpr size_t MaxTensors = size_t(1) << 20;
 constexpr size_t MaxNodes = size_t(1) << 20;
@@ -47,6 +50,7 @@ public:
     try {
       json::ParseOptions Options;
       Options.MaxBytes = MaxGraphBytes;
+      Options.MaxValues = MaxGraphValues;
       Doc = json::parse(Text, Options);
     } catch (const json::ParseError &E) {
       invalid(std::string(GraphFile) + ": " + E.what());

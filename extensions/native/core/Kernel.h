@@ -4,17 +4,32 @@
 
 #include "OptimaV2/Native/NativeGraph.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace optima_v2::native {
 
+// A run-time failure of one node (e.g. an index input out of range): the first fail() wins.
+// Owned by the request state, so reporting allocates nothing.
+struct KernelFailure {
+  std::atomic<bool> Set{false};
+  char Message[256] = {};
+};
+
 // What a kernel sees during execute().
 struct KernelContext {
   void *const *Tensors = nullptr; // by tensor id: inputs, outputs, constants, arena slots
   std::byte *Scratch = nullptr;   // this node's scratch (Kernel::scratchBytes, 64-aligned)
   const ExecHooks *Hooks = nullptr;
+  KernelFailure *Failure = nullptr; // set by the executor
+
+  // Reports bad run-time data (printf-style message, no allocation; any thread). run() must
+  // then return without touching memory out of bounds; the executor stops after this node and
+  // returns OPTIMA_STATUS_EXECUTION_FAILED with "node \"<name>\": <message>".
+  void fail(const char *Format, ...) const __attribute__((format(printf, 2, 3)));
+  bool failed() const noexcept { return Failure && Failure->Set.load(std::memory_order_relaxed); }
 
   template <typename T> T *tensor(int32_t Id) const { return static_cast<T *>(Tensors[Id]); }
 

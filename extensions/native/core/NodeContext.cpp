@@ -118,4 +118,19 @@ std::vector<int64_t> NodeContext::getInts(const char *Name,
   return A ? A->Ints : Default;
 }
 
+std::vector<double> NodeContext::getFloats(const char *Name,
+                                           const std::vector<double> &Default) const {
+  const Attribute *A = typedAttribute(Name, AttrType::Floats);
+  return A ? A->Floats : Default;
+}
+
+const TensorInfo *NodeContext::getTensor(const char *Name) const {
+  const Attribute *A = typedAttribute(Name, AttrType::Tensor);
+  if (!A)
+    return nullptr;
+  if (A->TensorId < 0 || size_t(A->TensorId) >= Tensors.size())
+    invalidAttribute(Name, "refers to no tensor");
+  return &Tensors[size_t(A->TensorId)];
+}
+
 } // namespace optima_v2::native

@@ -48,6 +48,9 @@ public:
   double getFloat(const char *Name, double Default) const;
   std::string getString(const char *Name, const std::string &Default) const;
   std::vector<int64_t> getInts(const char *Name, const std::vector<int64_t> &Default) const;
+  std::vector<double> getFloats(const char *Name, const std::vector<double> &Default) const;
+  // The constant tensor of a "tensor" attribute; nullptr when absent.
+  const TensorInfo *getTensor(const char *Name) const;
 
   // "graph.json: nodes[3] (Conv "c1")" — prefix for node-level messages.
   std::string where() const;

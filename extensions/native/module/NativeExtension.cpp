@@ -164,6 +164,8 @@ OptimaStatus execute(void *Self, OptimaExtRequestState *StateHandle, void *const
     OptimaStatus Status = Instance.execute(Inputs, Outputs, Hooks);
     if (Status == OPTIMA_STATUS_CANCELLED)
       return fail(Error, Status, "native: execution cancelled");
+    if (Status == OPTIMA_STATUS_EXECUTION_FAILED)
+      return fail(Error, Status, std::string("native: ") + Instance.failureMessage());
     return Status;
   });
 }

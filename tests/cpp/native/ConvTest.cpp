@@ -1,5 +1,5 @@
 // Conv vs a naive N-D reference (direct definition of ONNX Conv, computed here).
-#include "NativeTestUtil.h"
+#include "OpTestTypes.h"
 
 #include <gtest/gtest.h>
 
@@ -147,6 +147,10 @@ std::vector<ConvCase> cases() {
       {"kernel larger than input with pads", {1, 1, 2, 2}, {1, 1, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, ""},
       {"3d", {1, 2, 4, 5, 3}, {3, 2, 2, 3, 2}, true, 1, {1, 2, 1}, {}, {1, 0, 1, 0, 1, 0}, ""},
       {"larger", {1, 16, 20, 19}, {32, 16, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, ""},
+      {"3d grouped dilated same_lower", {1, 4, 5, 6, 5}, {6, 2, 2, 3, 2}, true, 2, {2, 1, 2}, {1, 2, 2}, {}, "SAME_LOWER"},
+      {"3d depthwise strided", {2, 3, 4, 5, 6}, {3, 1, 3, 2, 3}, true, 3, {1, 2, 2}, {}, {1, 0, 1, 1, 1, 0}, ""},
+      {"1d depthwise strided valid", {2, 4, 17}, {8, 1, 3}, false, 4, {3}, {2}, {}, "VALID"},
+      {"1d grouped dilated pads", {1, 6, 12}, {9, 2, 4}, true, 3, {2}, {3}, {3, 1}, ""},
   };
 }
 
@@ -160,6 +164,61 @@ TEST(NativeConv, MatchesReferenceSerial) {
 TEST(NativeConv, MatchesReferenceThreaded) {
   for (const ConvCase &C : cases())
     checkConv(C, 4);
+}
+
+// F64 / F16 / BF16 (computed in double, and in float for the half types), constant and runtime
+// weights, against the same reference on values every type holds exactly.
+void checkTypedConv(const ConvCase &C, const std::string &Type, bool ConstW) {
+  SCOPED_TRACE(C.Label + " " + Type + (ConstW ? " const W" : " runtime W"));
+  Shape Out;
+  std::vector<int64_t> PadBegin;
+  geometry(C, Out, PadBegin);
+  std::vector<double> X = gridValues(elementCount(C.X), 21), W = gridValues(elementCount(C.W), 22);
+  std::vector<double> B = C.Bias ? gridValues(size_t(C.W[0]), 23) : std::vector<double>();
+  std::vector<std::string> Attrs;
+  if (C.Group != 1)
+    Attrs.push_back(attrInt("group", C.Group));
+  if (!C.Strides.empty())
+    Attrs.push_back(attrInts("strides", C.Strides));
+  if (!C.Dilations.empty())
+    Attrs.push_back(attrInts("dilations", C.Dilations));
+  if (!C.Pads.empty())
+    Attrs.push_back(attrInts("pads", C.Pads));
+  if (!C.AutoPad.empty())
+    Attrs.push_back(attrString("auto_pad", C.AutoPad));
+  GraphSpec G;
+  G.tensor("x", C.X, Type).tensor("y", Out, Type).input("x").output("y");
+  std::vector<Bytes> Inputs{encode(X, Type)};
+  if (ConstW) {
+    G.constant("w", C.W, encode(W, Type), Type);
+  } else {
+    G.tensor("w", C.W, Type).input("w");
+    Inputs.push_back(encode(W, Type));
+  }
+  std::vector<std::string> Ins{"x", "w"};
+  if (C.Bias) {
+    G.tensor("b", {C.W[0]}, Type).input("b");
+    Inputs.push_back(encode(B, Type));
+    Ins.push_back("b");
+  }
+  G.node("conv", "Conv", Ins, {"y"}, Attrs);
+  TempDir Dir;
+  auto Graph = load(G, Dir);
+  std::vector<double> Y = decode(run(*Graph, Inputs, 2)[0], Type);
+  std::vector<float> XF(X.begin(), X.end()), WF(W.begin(), W.end()), BF(B.begin(), B.end());
+  std::vector<float> Ref = referenceConv(C, XF, WF, BF, Out, PadBegin);
+  ASSERT_EQ(Y.size(), Ref.size());
+  double Tol = std::max(typeTolerance(Type), 1e-6); // the reference rounds to float
+  for (size_t I = 0; I < Y.size(); ++I)
+    ASSERT_NEAR(Y[I], Ref[I], Tol * (1.0 + std::fabs(Ref[I]))) << "at " << I;
+}
+
+TEST(NativeConv, OtherFloatTypesMatchReference) {
+  for (const ConvCase &C : cases())
+    for (const char *Type : {"F64", "F16", "BF16"}) {
+      checkTypedConv(C, Type, true);
+      checkTypedConv(C, Type, false);
+    }
 }
 
 TEST(NativeConv, RejectsInvalidAttributesAndShapes) {
@@ -186,6 +245,14 @@ TEST(NativeConv, RejectsInvalidAttributesAndShapes) {
                   {"nodes[0] (Conv \"c\"): output \"y\" is declared F32 [1, 2, 4, 4] but Conv produces F32 [1, 2, 3, 3]"});
   expectLoadError(Base({}, {2, 2, 3, 3}), OPTIMA_STATUS_INVALID_MODEL,
                   {"must have 3 channels per group"});
+  GraphSpec Ints;
+  Ints.tensor("x", {1, 1, 3}, "I32").constant("w", {1, 1, 1}, encode({1.0}, "I32"), "I32");
+  Ints.tensor("y", {1, 1, 3}, "I32").input("x").output("y").node("c", "Conv", {"x", "w"}, {"y"});
+  expectLoadError(Ints, OPTIMA_STATUS_UNSUPPORTED, {"I32 input \"x\""});
+  GraphSpec Mixed;
+  Mixed.tensor("x", {1, 1, 3}).constant("w", {1, 1, 1}, encode({1.0}, "F16"), "F16");
+  Mixed.tensor("y", {1, 1, 3}).input("x").output("y").node("c", "Conv", {"x", "w"}, {"y"});
+  expectLoadError(Mixed, OPTIMA_STATUS_INVALID_MODEL, {"input 1 \"w\" is F16 but X is F32"});
   expectLoadError(Base({attrInt("foo", 1)}), OPTIMA_STATUS_UNSUPPORTED,
                   {"node \"c\" (op Conv: attribute \"foo\")"});
 }

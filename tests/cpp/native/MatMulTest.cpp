@@ -1,5 +1,5 @@
 // MatMul (numpy semantics) and Gemm vs triple-loop references computed here.
-#include "NativeTestUtil.h"
+#include "OpTestTypes.h"
 
 #include <gtest/gtest.h>
 
@@ -168,4 +168,102 @@ TEST(NativeGemm, OmittedOptionalCAndErrors) {
   BadT.tensor("a", {2, 3}).tensor("b", {3, 2}).tensor("y", {2, 2}).input("a").input("b").output("y");
   BadT.node("g", "Gemm", {"a", "b"}, {"y"}, {attrInt("transA", 2)});
   expectLoadError(BadT, OPTIMA_STATUS_INVALID_MODEL, {"nodes[0].attributes.transA: expected 0 or 1"});
+}
+
+namespace {
+
+// Values a type holds exactly: eighths for float types, small integers (non-negative for the
+// unsigned ones) otherwise.
+std::vector<double> typedValues(size_t N, uint32_t Seed, const std::string &Type) {
+  std::vector<double> V = gridValues(N, Seed);
+  bool Float = Type[0] == 'F' || Type == "BF16";
+  for (double &X : V)
+    X = Float ? X : Type[0] == 'U' ? std::fabs(std::round(X * 4)) : std::round(X * 4);
+  return V;
+}
+
+const char *const OtherTypes[] = {"F64", "F16", "BF16", "I32", "I64", "U32", "U64"};
+
+} // namespace
+
+TEST(NativeMatMul, OtherTypesMatchReference) {
+  std::vector<std::pair<Shape, Shape>> Cases = {
+      {{3, 4}, {4, 5}}, {{2, 3, 4}, {4, 5}}, {{4}, {4, 5}}, {{3, 4}, {4}},
+      {{2, 1, 3, 4}, {5, 4, 6}}, {{33, 70}, {70, 40}}};
+  for (const char *Type : OtherTypes)
+    for (bool ConstB : {true, false})
+      for (auto &[SA, SB] : Cases) {
+        SCOPED_TRACE(std::string(Type) + " " + ::testing::PrintToString(SA) + " x " +
+                     ::testing::PrintToString(SB) + (ConstB ? " const" : " runtime"));
+        std::vector<double> A = typedValues(elementCount(SA), 41, Type);
+        std::vector<double> B = typedValues(elementCount(SB), 42, Type);
+        Shape Out;
+        std::vector<float> AF(A.begin(), A.end()), BF(B.begin(), B.end());
+        std::vector<float> Ref = referenceMatMul(AF, SA, BF, SB, Out);
+        GraphSpec G;
+        G.tensor("a", SA, Type).tensor("y", Out, Type).input("a").output("y");
+        std::vector<Bytes> Inputs{encode(A, Type)};
+        if (ConstB) {
+          G.constant("b", SB, encode(B, Type), Type);
+        } else {
+          G.tensor("b", SB, Type).input("b");
+          Inputs.push_back(encode(B, Type));
+        }
+        G.node("mm", "MatMul", {"a", "b"}, {"y"});
+        TempDir Dir;
+        auto Graph = load(G, Dir);
+        std::vector<double> Y = decode(run(*Graph, Inputs, 2)[0], Type);
+        ASSERT_EQ(Y.size(), Ref.size());
+        double Tol = std::max(typeTolerance(Type), 1e-6);
+        for (size_t I = 0; I < Y.size(); ++I)
+          ASSERT_NEAR(Y[I], Ref[I], Tol * (1.0 + std::fabs(Ref[I]))) << "at " << I;
+      }
+}
+
+TEST(NativeGemm, OtherTypesMatchReference) {
+  for (const char *Type : OtherTypes)
+    for (int TransA : {0, 1})
+      for (int TransB : {0, 1}) {
+        SCOPED_TRACE(std::string(Type) + " tA" + std::to_string(TransA) + " tB" +
+                     std::to_string(TransB));
+        int64_t M = 5, N = 7, K = 6;
+        double Alpha = 2.0, Beta = 3.0;
+        Shape SA = TransA ? Shape{K, M} : Shape{M, K}, SB = TransB ? Shape{N, K} : Shape{K, N};
+        std::vector<double> A = typedValues(elementCount(SA), 51, Type);
+        std::vector<double> B = typedValues(elementCount(SB), 52, Type);
+        std::vector<double> C = typedValues(size_t(N), 53, Type); // [N], broadcast over rows
+        std::vector<double> Ref(size_t(M * N));
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            double S = 0;
+            for (int64_t k = 0; k < K; ++k)
+              S += (TransA ? A[size_t(k * M + i)] : A[size_t(i * K + k)]) *
+                   (TransB ? B[size_t(j * K + k)] : B[size_t(k * N + j)]);
+            Ref[size_t(i * N + j)] = Alpha * S + Beta * C[size_t(j)];
+          }
+        GraphSpec G;
+        G.tensor("a", SA, Type).tensor("b", SB, Type).constant("c", {N}, encode(C, Type), Type);
+        G.tensor("y", {M, N}, Type).input("a").input("b").output("y");
+        G.node("g", "Gemm", {"a", "b", "c"}, {"y"},
+               {attrInt("transA", TransA), attrInt("transB", TransB), attrFloat("alpha", Alpha),
+                attrFloat("beta", Beta)});
+        TempDir Dir;
+        auto Graph = load(G, Dir);
+        std::vector<double> Y = decode(run(*Graph, {encode(A, Type), encode(B, Type)})[0], Type);
+        ASSERT_EQ(Y.size(), Ref.size());
+        double Tol = typeTolerance(Type);
+        for (size_t I = 0; I < Y.size(); ++I)
+          ASSERT_NEAR(Y[I], Ref[I], Tol * (1.0 + std::fabs(Ref[I]))) << "at " << I;
+      }
+}
+
+TEST(NativeMatMul, RefusesUnsupportedAndMixedTypes) {
+  GraphSpec G;
+  G.tensor("a", {2, 2}, "I8").tensor("b", {2, 2}, "I8").tensor("y", {2, 2}, "I8");
+  G.input("a").input("b").output("y").node("mm", "MatMul", {"a", "b"}, {"y"});
+  expectLoadError(G, OPTIMA_STATUS_UNSUPPORTED, {"I8 input \"a\""});
+  GraphSpec H;
+  H.tensor("a", {2, 2}).tensor("b", {2, 2}, "F64").tensor("y", {2, 2});
+  H.input("a").input("b").output("y").node("mm", "MatMul", {"a", "b"}, {"y"});
+  expectLoadError(H, OPTIMA_STATUS_INVALID_MODEL, {"input 1 \"b\" is F64 but input 0 is F32"});
 }

@@ -199,7 +199,7 @@ OptimaStatus execute(void *Self, OptimaExtRequestState *Handle, void *const *Inp
     if (Status == OPTIMA_STATUS_CANCELLED)
       Message = "sim_accel: execute cancelled by the host";
     else if (Status != OPTIMA_STATUS_OK)
-      Message = "sim_accel: execute failed";
+      Message = std::string("sim_accel: execute failed: ") + State->Instance.failureMessage();
     return Status;
   });
 }

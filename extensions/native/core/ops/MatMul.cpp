@@ -1,8 +1,11 @@
 // MatMul (numpy semantics: N-D with broadcast batch dims, 1-D operands promoted then squeezed)
-// and Gemm (transA/transB, alpha, beta, optional C broadcast to [M, N]). F32 only.
+// and Gemm (transA/transB, alpha, beta, optional C broadcast to [M, N]).
+// Types: F32 (blocked sgemm), F64 and I32/I64/U32/U64 (generic GEMM in their own type; integers
+// wrap), F16/BF16 (converted to float in scratch; constant operands converted once at load).
 #include "../Broadcast.h"
-#include "../Gemm.h"
 #include "../OpRegistry.h"
+#include "conv/GemmGeneric.h"
+#include "conv/Staging.h"
 
 #include <algorithm>
 
@@ -10,16 +13,72 @@ namespace optima_v2::native {
 
 namespace {
 
-class MatMulKernel final : public Kernel {
+const std::initializer_list<int32_t> GemmTypes = {
+    OPTIMA_ELEMENT_F32, OPTIMA_ELEMENT_F64, OPTIMA_ELEMENT_F16, OPTIMA_ELEMENT_BF16,
+    OPTIMA_ELEMENT_I32, OPTIMA_ELEMENT_I64, OPTIMA_ELEMENT_U32, OPTIMA_ELEMENT_U64};
+
+template <typename T> constexpr bool isGemmType() {
+  return std::is_same_v<T, float> || std::is_same_v<T, double> || isHalfLike<T> ||
+         std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> ||
+         std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>;
+}
+
+// An operand as the compute type sees it: the tensor itself, a constant converted at load, or a
+// per-run conversion into scratch (F16/BF16).
+template <typename S> struct Operand {
+  using C = ComputeType<S>;
+  int32_t Id = -1;
+  size_t Elements = 0;
+  size_t Offset = 0; // scratch, when converted per run
+  std::vector<C> Const;
+
+  void plan(const NodeContext &Ctx, size_t Input, ScratchLayout &Layout) {
+    const TensorInfo &T = *Ctx.input(Input);
+    Id = Ctx.inputId(Input);
+    Elements = T.Elements;
+    if constexpr (!std::is_same_v<S, C>) {
+      if (T.Where == Storage::Constant)
+        Const = constantAsFloat(T);
+      else
+        Offset = Layout.add(Elements * sizeof(C));
+    }
+  }
+  const C *get(const KernelContext &Ctx) const {
+    if constexpr (std::is_same_v<S, C>) {
+      return Ctx.tensor<const C>(Id);
+    } else {
+      if (!Const.empty())
+        return Const.data();
+      C *Dst = reinterpret_cast<C *>(Ctx.Scratch + Offset);
+      convertArray(Ctx.tensor<const S>(Id), Dst, Elements);
+      return Dst;
+    }
+  }
+};
+
+template <typename S> class MatMulKernel final : public Kernel {
+  using C = ComputeType<S>;
+
 public:
-  MatMulKernel(int32_t A, int32_t B, int32_t Out, GemmShape Shape, BroadcastPlan Batch,
-               size_t BatchCount)
-      : A(A), B(B), Out(Out), Shape(Shape), Batch(Batch), BatchCount(BatchCount) {}
+  MatMulKernel(const NodeContext &Ctx, GemmShape Shape, BroadcastPlan Batch, size_t BatchCount)
+      : Out(Ctx.outputId(0)), Shape(Shape), Batch(Batch), BatchCount(BatchCount) {
+    A.plan(Ctx, 0, Layout);
+    B.plan(Ctx, 1, Layout);
+    OutElements = Ctx.output(0).Elements;
+    if constexpr (!std::is_same_v<S, C>)
+      OutOffset = Layout.add(OutElements * sizeof(C));
+  }
+
+  size_t scratchBytes() const override { return Layout.size(); }
 
   void run(const KernelContext &Ctx) const override {
-    const float *PA = Ctx.tensor<const float>(A);
-    const float *PB = Ctx.tensor<const float>(B);
-    float *PO = Ctx.tensor<float>(Out);
+    const C *PA = A.get(Ctx);
+    const C *PB = B.get(Ctx);
+    C *PO;
+    if constexpr (std::is_same_v<S, C>)
+      PO = Ctx.tensor<C>(Out);
+    else
+      PO = reinterpret_cast<C *>(Ctx.Scratch + OutOffset);
     size_t SizeA = Shape.M * Shape.K, SizeB = Shape.K * Shape.N, SizeO = Shape.M * Shape.N;
     auto One = [&](size_t Bi, const KernelContext *Inner) {
       size_t OffA = 0, OffB = 0;
@@ -29,11 +88,12 @@ public:
         OffA += I * Batch.StrideA[D];
         OffB += I * Batch.StrideB[D];
       }
-      sgemm(Shape, 1.0f, PA + OffA * SizeA, PB + OffB * SizeB, 0.0f, PO + Bi * SizeO, Inner);
+      gemmAny<C>(Shape, PA + OffA * SizeA, PB + OffB * SizeB, false, PO + Bi * SizeO, Inner);
     };
     // Many batches: one task per batch; few batches: parallelism inside each product.
     if (BatchCount > 1 && BatchCount >= Ctx.threadCount()) {
-      size_t Grain = std::max<size_t>(1, (size_t(1) << 15) / std::max<size_t>(1, SizeO * Shape.K));
+      size_t Grain =
+          std::max<size_t>(1, (size_t(1) << 15) / std::max<size_t>(1, SizeO * Shape.K));
       Ctx.parallelFor(BatchCount, Grain, [&](size_t Begin, size_t End) {
         for (size_t Bi = Begin; Bi < End; ++Bi)
           One(Bi, nullptr);
@@ -42,20 +102,34 @@ public:
       for (size_t Bi = 0; Bi < BatchCount; ++Bi)
         One(Bi, &Ctx);
     }
+    if constexpr (!std::is_same_v<S, C>)
+      convertArray(PO, Ctx.tensor<S>(Out), OutElements);
   }
 
 private:
-  int32_t A, B, Out;
+  Operand<S> A, B;
+  int32_t Out;
   GemmShape Shape;
   BroadcastPlan Batch;
   size_t BatchCount;
+  ScratchLayout Layout;
+  size_t OutOffset = 0, OutElements = 0;
 };
+
+void requireSameTypes(const NodeContext &Ctx, size_t Count) {
+  int32_t Type = Ctx.input(0)->Type;
+  for (size_t I = 1; I < Count; ++I)
+    if (Ctx.input(I) && Ctx.input(I)->Type != Type)
+      Ctx.invalid(std::string("input ") + std::to_string(I) + " \"" + Ctx.input(I)->Name +
+                  "\" is " + typeName(Ctx.input(I)->Type) + " but input 0 is " +
+                  typeName(Type));
+}
 
 std::unique_ptr<Kernel> makeMatMul(const NodeContext &Ctx) {
   Ctx.expectArity(2, 2, 1);
   Ctx.allowAttributes({});
-  Ctx.requireType(0, {OPTIMA_ELEMENT_F32});
-  Ctx.requireType(1, {OPTIMA_ELEMENT_F32});
+  Ctx.requireType(0, GemmTypes);
+  requireSameTypes(Ctx, 2);
   const TensorInfo &A = *Ctx.input(0);
   const TensorInfo &B = *Ctx.input(1);
   if (A.Shape.empty() || B.Shape.empty())
@@ -78,7 +152,7 @@ std::unique_ptr<Kernel> makeMatMul(const NodeContext &Ctx) {
     OutShape.push_back(M);
   if (!VecB)
     OutShape.push_back(N);
-  Ctx.expectOutput(0, OPTIMA_ELEMENT_F32, OutShape);
+  Ctx.expectOutput(0, A.Type, OutShape);
   GemmShape G;
   G.M = size_t(M);
   G.N = size_t(N);
@@ -90,47 +164,91 @@ std::unique_ptr<Kernel> makeMatMul(const NodeContext &Ctx) {
   for (int64_t D : BatchOut)
     BatchCount *= size_t(D);
   BroadcastPlan Plan = planBroadcast(BatchA, BatchB, BatchOut);
-  return std::make_unique<MatMulKernel>(Ctx.inputId(0), Ctx.inputId(1), Ctx.outputId(0), G, Plan,
-                                        BatchCount);
+  std::unique_ptr<Kernel> Kn;
+  dispatchType(A.Type, [&](auto Tag) {
+    using T = typename decltype(Tag)::type;
+    if constexpr (isGemmType<T>())
+      Kn = std::make_unique<MatMulKernel<T>>(Ctx, G, Plan, BatchCount);
+  });
+  return Kn;
 }
 
-class GemmKernel final : public Kernel {
+template <typename S> class GemmKernel final : public Kernel {
+  using C = ComputeType<S>;
+  static constexpr bool IsFloat = std::is_floating_point_v<C>;
+
 public:
-  GemmKernel(int32_t A, int32_t B, int32_t C, int32_t Y, GemmShape Shape, float Alpha, float Beta,
+  GemmKernel(const NodeContext &Ctx, GemmShape Shape, double Alpha, double Beta, bool UseC,
              size_t CRowStride, size_t CColStride)
-      : A(A), B(B), C(C), Y(Y), Shape(Shape), Alpha(Alpha), Beta(Beta), CRowStride(CRowStride),
-        CColStride(CColStride) {}
+      : Y(Ctx.outputId(0)), Shape(Shape), Alpha(Alpha), Beta(Beta), CRowStride(CRowStride),
+        CColStride(CColStride) {
+    A.plan(Ctx, 0, Layout);
+    B.plan(Ctx, 1, Layout);
+    if (UseC)
+      CIn.plan(Ctx, 2, Layout);
+    if constexpr (!std::is_same_v<S, C>)
+      OutOffset = Layout.add(Shape.M * Shape.N * sizeof(C));
+  }
+
+  size_t scratchBytes() const override { return Layout.size(); }
 
   void run(const KernelContext &Ctx) const override {
-    float *PY = Ctx.tensor<float>(Y);
-    float GemmBeta = 0.0f;
-    if (C >= 0) { // Y = Beta * broadcast(C), then accumulate
-      const float *PC = Ctx.tensor<const float>(C);
-      for (size_t I = 0; I < Shape.M; ++I)
-        for (size_t J = 0; J < Shape.N; ++J)
-          PY[I * Shape.N + J] = Beta * PC[I * CRowStride + J * CColStride];
-      GemmBeta = 1.0f;
+    C *PY;
+    if constexpr (std::is_same_v<S, C>)
+      PY = Ctx.tensor<C>(Y);
+    else
+      PY = reinterpret_cast<C *>(Ctx.Scratch + OutOffset);
+    const C *PA = A.get(Ctx), *PB = B.get(Ctx);
+    const C *PC = CIn.Id >= 0 ? CIn.get(Ctx) : nullptr;
+    size_t M = Shape.M, N = Shape.N;
+    if constexpr (std::is_same_v<C, float>) {
+      float GemmBeta = 0.0f;
+      if (PC) { // Y = Beta * broadcast(C), then accumulate
+        for (size_t I = 0; I < M; ++I)
+          for (size_t J = 0; J < N; ++J)
+            PY[I * N + J] = float(Beta) * PC[I * CRowStride + J * CColStride];
+        GemmBeta = 1.0f;
+      }
+      sgemm(Shape, float(Alpha), PA, PB, GemmBeta, PY, &Ctx);
+    } else {
+      gemmAny<C>(Shape, PA, PB, false, PY, &Ctx);
+      if (Alpha != 1.0 || PC) {
+        for (size_t I = 0; I < M; ++I)
+          for (size_t J = 0; J < N; ++J) {
+            C &V = PY[I * N + J];
+            if constexpr (IsFloat) {
+              V = C(Alpha) * V + (PC ? C(Beta) * PC[I * CRowStride + J * CColStride] : C(0));
+            } else {
+              double R = Alpha * double(V) + (PC ? Beta * double(PC[I * CRowStride + J * CColStride]) : 0.0);
+              V = C(R);
+            }
+          }
+      }
     }
-    sgemm(Shape, Alpha, Ctx.tensor<const float>(A), Ctx.tensor<const float>(B), GemmBeta, PY, &Ctx);
+    if constexpr (!std::is_same_v<S, C>)
+      convertArray(PY, Ctx.tensor<S>(Y), M * N);
   }
 
 private:
-  int32_t A, B, C, Y;
+  Operand<S> A, B, CIn;
+  int32_t Y;
   GemmShape Shape;
-  float Alpha, Beta;
+  double Alpha, Beta;
   size_t CRowStride, CColStride;
+  ScratchLayout Layout;
+  size_t OutOffset = 0;
 };
 
 std::unique_ptr<Kernel> makeGemm(const NodeContext &Ctx) {
   Ctx.expectArity(2, 3, 1);
   Ctx.allowAttributes({"alpha", "beta", "transA", "transB"});
-  for (size_t I = 0; I < 3; ++I)
-    Ctx.requireType(I, {OPTIMA_ELEMENT_F32});
+  Ctx.requireType(0, GemmTypes);
+  requireSameTypes(Ctx, 3);
   const TensorInfo &A = *Ctx.input(0);
   const TensorInfo &B = *Ctx.input(1);
   const TensorInfo *C = Ctx.input(2);
-  float Alpha = float(Ctx.getFloat("alpha", 1.0));
-  float Beta = float(Ctx.getFloat("beta", 1.0));
+  double Alpha = Ctx.getFloat("alpha", 1.0);
+  double Beta = Ctx.getFloat("beta", 1.0);
   int64_t TransA = Ctx.getInt("transA", 0), TransB = Ctx.getInt("transB", 0);
   if (TransA != 0 && TransA != 1)
     Ctx.invalidAttribute("transA", "expected 0 or 1");
@@ -155,7 +273,7 @@ std::unique_ptr<Kernel> makeGemm(const NodeContext &Ctx) {
     RowStride = C2[0] == 1 ? 0 : size_t(C2[1]);
     ColStride = C2[1] == 1 ? 0 : 1;
   }
-  Ctx.expectOutput(0, OPTIMA_ELEMENT_F32, {M, N});
+  Ctx.expectOutput(0, A.Type, {M, N});
   GemmShape G;
   G.M = size_t(M);
   G.N = size_t(N);
@@ -165,9 +283,14 @@ std::unique_ptr<Kernel> makeGemm(const NodeContext &Ctx) {
   G.Lda = size_t(A.Shape[1]);
   G.Ldb = size_t(B.Shape[1]);
   G.Ldc = G.N;
-  bool UseC = C && Beta != 0.0f;
-  return std::make_unique<GemmKernel>(Ctx.inputId(0), Ctx.inputId(1), UseC ? Ctx.inputId(2) : -1,
-                                      Ctx.outputId(0), G, Alpha, Beta, RowStride, ColStride);
+  bool UseC = C && Beta != 0.0;
+  std::unique_ptr<Kernel> Kn;
+  dispatchType(A.Type, [&](auto Tag) {
+    using T = typename decltype(Tag)::type;
+    if constexpr (isGemmType<T>())
+      Kn = std::make_unique<GemmKernel<T>>(Ctx, G, Alpha, Beta, UseC, RowStride, ColStride);
+  });
+  return Kn;
 }
 
 } // namespace

@@ -86,9 +86,12 @@ public:
 
   // Runs every node in order. Inputs/Outputs are host pointers in the graph's declared order,
   // each at least inputBytes/outputBytes long. Returns OPTIMA_STATUS_OK, or
-  // OPTIMA_STATUS_CANCELLED when Hooks.Exec->isCancelled reported true between two nodes.
+  // OPTIMA_STATUS_CANCELLED when Hooks.Exec->isCancelled reported true between two nodes, or
+  // OPTIMA_STATUS_EXECUTION_FAILED when a kernel rejected run-time data (failureMessage()).
   // Allocates nothing.
   OptimaStatus execute(void *const *Inputs, void *const *Outputs, const ExecHooks &Hooks);
+  // After EXECUTION_FAILED: "node \"<name>\" (<op>): <problem>"; empty otherwise.
+  const char *failureMessage() const noexcept;
 
 private:
   std::shared_ptr<const NativeGraph> Graph;
