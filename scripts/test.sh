@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what it needs (Debian's GoogleTest and a C++
 # toolchain when missing, Python packages into ./.venv), builds the C++ library and tests, runs
-# ctest, repeats ctest under ASan+UBSan and TSan (build/asan-ubsan, build/tsan), builds and
-# installs the wheel, runs pytest, and checks the SDK from both install routes.
+# ctest, repeats ctest under ASan+UBSan and TSan (build/asan-ubsan, build/tsan), runs the fuzz
+# smoke (build-fuzz, Debian's clang), builds and installs the wheel, runs pytest and the ONNX
+# conformance job (tests/conformance), and checks the SDK from both install routes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,9 +36,15 @@ ctest --test-dir build/ci --output-on-failure -j "$JOBS" --timeout 600
 step "Sanitizers: ctest under ASan+UBSan, then under TSan (scripts/sanitize.sh)"
 JOBS=$JOBS bash scripts/sanitize.sh all
 
+step "Fuzz smoke: each libFuzzer target ~60 s under ASan+UBSan (scripts/fuzz.sh; apt-installs clang)"
+JOBS=$JOBS bash scripts/fuzz.sh smoke
+
 step "Wheel and pytest"
 $PY -m pip install --quiet .
 $PY -m pytest -q tests/python
+
+step "ONNX conformance: onnx backend test cases (node + model suites) through the runtime; expected_pass.txt must still pass"
+$PY -m pytest -q -s tests/conformance
 
 step "SDK consumers (cmake --install and the wheel)"
 bash tests/sdk/test_consumer.sh build/ci "$PY"

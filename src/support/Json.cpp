@@ -114,6 +114,7 @@ private:
   std::string_view Text;
   const ParseOptions &Options;
   size_t Pos = 0;
+  size_t Values = 0; // parsed so far, against Options.MaxValues
 
   [[noreturn]] void fail(const std::string &Message) const { failAt(Pos, Message); }
 
@@ -151,6 +152,8 @@ private:
   Value parseValue(size_t Depth) {
     if (Pos >= Text.size())
       fail("expected a JSON value, found end of input");
+    if (++Values > Options.MaxValues)
+      fail("more than the limit of " + std::to_string(Options.MaxValues) + " values");
     char C = Text[Pos];
     switch (C) {
     case '{':

@@ -80,6 +80,9 @@ private:
 struct ParseOptions {
   size_t MaxDepth = 64;
   size_t MaxBytes = size_t(64) << 20;
+  // Values of any kind in the document. A parsed value takes ~100 bytes against 2 bytes of text
+  // ("0,"), so this, not MaxBytes, is what bounds the parser's memory on hostile input.
+  size_t MaxValues = SIZE_MAX;
 };
 
 // Parses exactly one JSON value (RFC 8259; no comments, no trailing commas, no NaN); throws

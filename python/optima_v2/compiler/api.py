@@ -6,16 +6,16 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from onnx import ModelProto
 
 from .dead_code import remove_dead_nodes
-from .errors import CompileError
 from .export import export
 from .folding import fold_constants
+from .freezing import freeze_inputs
 from .loading import ModelSource, load_model, onnx_opset
-from .ops import check_supported
+from .ops import check_writable
 from .placement import (
     DeviceMap,
     check_device_map_names,
@@ -24,7 +24,9 @@ from .placement import (
     partition,
     read_device_map,
 )
-from .shapes import apply_input_shapes, infer_shapes, static_specs, tensor_types
+from .runtime_check import write_checked
+from .shape_eval import complete_shapes
+from .shapes import apply_input_shapes, infer_shapes, propagate_shapes, static_specs, tensor_types
 from .simplify import dropouts_to_identities, remove_identities
 
 Progress = Callable[[str], None]
@@ -35,6 +37,7 @@ def compile_onnx(
     output_dir: Union[str, os.PathLike[str]],
     *,
     input_shapes: Optional[Mapping[str, Sequence[int]]] = None,
+    input_values: Optional[Mapping[str, Any]] = None,
     device_map: DeviceMap = None,
     default_device: str = "x64:0",
     optimize: bool = True,
@@ -44,6 +47,11 @@ def compile_onnx(
 
     ``input_shapes`` fixes model input shapes (every dynamic dim must be given); ``device_map``
     maps node names to devices (a dict or a JSON file), other nodes go to ``default_device``.
+    ``input_values`` maps input names to arrays: those inputs become constants (e.g. a Reshape
+    target or Slice bounds fed as inputs, whose values decide output shapes; see
+    :func:`optima_v2.compiler.shape_value_inputs`); the compiled model no longer has them.
+    The written folder is loaded with :mod:`optima_v2.runtime` before it is put in place: one
+    CompileError lists every node a backend refuses (op and reason), across all subgraphs.
     With ``optimize`` false, only the lowering needed to run is done (Constant nodes become
     constants, inference Dropout becomes Identity); Identity removal, constant folding and
     dead-node removal are skipped.
@@ -55,24 +63,22 @@ def compile_onnx(
     report("loading")
     proto = load_model(model)
     check_device_map_names(devices, [n.name for n in proto.graph.node])
+    freeze_inputs(proto, input_values or {})
+    check_writable(proto.graph)
     apply_input_shapes(proto, input_shapes)
     report("shape inference")
-    proto = infer_shapes(proto)
+    proto = _infer(proto)
     dropouts_to_identities(proto.graph)
     if optimize:
         proto = _optimize(proto, report)
     specs = static_specs(proto)
-    check_supported(
-        proto.graph, {name: spec[0] for name, spec in specs.items()}, {t.name for t in proto.graph.initializer}
-    )
     report("placement")
     partitions = partition(proto.graph, devices, default)
     report("writing")
     name = proto.graph.name or "model"
-    try:
-        return export(proto.graph, partitions, specs, Path(output_dir), name)
-    except (FileExistsError, NotADirectoryError) as error:
-        raise CompileError(f"cannot write the model folder: {error}") from None
+    folder, subgraphs = export(proto.graph, partitions, specs, name)
+    report("checking with the runtime")
+    return write_checked(folder, subgraphs, Path(output_dir))
 
 
 def _optimize(proto: ModelProto, report: Progress) -> ModelProto:
@@ -85,7 +91,18 @@ def _optimize(proto: ModelProto, report: Progress) -> ModelProto:
         if not folded:
             break
         # Folded shapes (Reshape targets, ...) make more shapes static: infer again and retry.
-        proto = infer_shapes(proto)
+        proto = _infer(proto)
+    return proto
+
+
+def _infer(proto: ModelProto) -> ModelProto:
+    """onnx shape inference, then what it leaves unknown by evaluation (shape_eval), to a fixed point."""
+    proto = infer_shapes(proto)
+    opset = onnx_opset(proto)
+    for _ in range(len(proto.graph.node)):
+        if not complete_shapes(proto, opset):
+            break
+        proto = propagate_shapes(proto)
     return proto
 
 

@@ -1,9 +1,8 @@
-"""Export: partitions of an optimized ONNX graph -> a model folder (through optima_v2.model_folder)."""
+"""Export: partitions of an optimized ONNX graph -> a ModelFolder (written by :mod:`.runtime_check`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ from onnx import GraphProto, NodeProto, numpy_helper
 from ..model_folder import Graph, ModelFolder
 from .errors import CompileError
 from .placement import Partition
+from .runtime_check import ExportedSubgraph
 
 TensorSpecs = Mapping[str, tuple[str, tuple[int, ...]]]
 
@@ -65,13 +65,12 @@ def _boundary_copies(partitions: list[Partition], graph: GraphProto) -> None:
 
 
 def export(
-    graph: GraphProto,
-    partitions: list[Partition],
-    specs: TensorSpecs,
-    output_dir: Path,
-    name: str,
-) -> Path:
-    """Write the model folder; returns its path. Constants go to the subgraphs that read them."""
+    graph: GraphProto, partitions: list[Partition], specs: TensorSpecs, name: str
+) -> tuple[ModelFolder, list[ExportedSubgraph]]:
+    """The model folder to write (validated when written) and its subgraphs.
+
+    Constants go to the subgraphs that read them.
+    """
     _boundary_copies(partitions, graph)
     constants = {t.name: t for t in graph.initializer}
     model_inputs = [v.name for v in graph.input if v.name not in constants]
@@ -94,6 +93,7 @@ def export(
         return specs[source]
 
     folder = ModelFolder(name)
+    exported: list[ExportedSubgraph] = []
     try:
         for i, part in enumerate(partitions):
             sub, declared = Graph(), set()
@@ -103,8 +103,10 @@ def export(
                         continue
                     declared.add(tensor)
                     if tensor in constants:
-                        array = numpy_helper.to_array(constants[tensor])
-                        sub.add_constant(tensor, np.ascontiguousarray(array), spec(tensor)[0])
+                        array = np.ascontiguousarray(numpy_helper.to_array(constants[tensor]))
+                        if spec(tensor)[0] == "BF16":  # ml_dtypes.bfloat16 -> the format's uint16 bit patterns
+                            array = array.view(np.uint16)
+                        sub.add_constant(tensor, array, spec(tensor)[0])
                     else:  # a model input or a tensor of an earlier subgraph
                         sub.add_input(tensor, *spec(tensor))
                 for tensor in node.output:
@@ -118,10 +120,11 @@ def export(
                     if tensor and (tensor in model_outputs or read_in.get(tensor, set()) - {i}):
                         sub.add_output(tensor)
             folder.add_subgraph(sub, framework=part.framework, device=part.device)
+            exported.append(ExportedSubgraph(sub, part.framework, part.device))
         folder.set_inputs([n for n in model_inputs if n in read_in])
         folder.set_outputs(model_outputs)
-        return folder.write(output_dir, overwrite=True)
+        return folder, exported
     except ValueError as error:
         if isinstance(error, CompileError):
             raise
-        raise CompileError(f"writing the model folder {output_dir}: {error}") from None
+        raise CompileError(f"building the model folder: {error}") from None

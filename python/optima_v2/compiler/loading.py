@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Union
 
 import onnx
+import onnx.version_converter
 from onnx import ModelProto, numpy_helper
 
 from .errors import CompileError
 
 MIN_OPSET = 7
+#: Models older than MIN_OPSET are converted to this opset with onnx.version_converter.
+UPGRADE_OPSET = 13
 
 ModelSource = Union[str, "os.PathLike[str]", ModelProto]
 
@@ -43,11 +46,60 @@ def load_model(model: ModelSource) -> ModelProto:
         raise CompileError(f"{where}: invalid ONNX model: {str(error).strip().splitlines()[0]}") from None
     opset = onnx_opset(proto)
     newest = onnx.defs.onnx_opset_version()
-    if not MIN_OPSET <= opset <= newest:
+    if opset > newest:
         raise CompileError(f"{where}: ONNX opset {opset} is not supported (use {MIN_OPSET} to {newest})")
+    if opset < MIN_OPSET:
+        proto = _upgrade(proto, where, opset)
     name_nodes(proto)
+    name_omitted_outputs(proto)
     constants_to_initializers(proto)
     return proto
+
+
+def _upgrade(proto: ModelProto, where: str, opset: int) -> ModelProto:
+    """Models older than opset 7 (legacy exporters) are converted by onnx's version converter."""
+    _per_channel_prelu_slopes(proto)
+    try:
+        converted = onnx.version_converter.convert_version(proto, UPGRADE_OPSET)
+        # Converted ops may add initializers that are not graph inputs: valid from IR version 4 on,
+        # and opset 13 needs IR version 7 anyway.
+        converted.ir_version = max(converted.ir_version, 7)
+        onnx.checker.check_model(converted)
+    except Exception as error:  # the converter raises RuntimeError / assertion texts
+        raise CompileError(
+            f"{where}: ONNX opset {opset} is older than {MIN_OPSET} and onnx's version converter cannot "
+            f"upgrade it to {UPGRADE_OPSET}: {str(error).strip().splitlines()[0] if str(error).strip() else error}"
+        ) from None
+    return converted
+
+
+def _per_channel_prelu_slopes(proto: ModelProto) -> None:
+    """PRelu before opset 7 applies a 1-D slope of size C per channel (axis 1); from opset 7 on it
+    broadcasts numpy-style (from the last axis), and the converter leaves the slope as it is:
+    reshape such constant slopes to [C, 1, ...] so the meaning is kept."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # no ranks known: nothing to reshape
+        return
+    ranks = {
+        v.name: len(v.type.tensor_type.shape.dim)
+        for v in [*inferred.graph.input, *inferred.graph.value_info]
+        if v.type.tensor_type.HasField("shape")
+    }
+    initializers = {t.name: t for t in proto.graph.initializer}
+    for node in proto.graph.node:
+        if node.op_type != "PRelu" or len(node.input) < 2 or node.input[1] not in initializers:
+            continue
+        slope = initializers[node.input[1]]
+        rank = ranks.get(node.input[0], 0)
+        if len(slope.dims) == 1 and slope.dims[0] > 1 and rank > 2:
+            array = numpy_helper.to_array(slope).reshape([slope.dims[0]] + [1] * (rank - 2))
+            slope.CopyFrom(numpy_helper.from_array(array, slope.name))
+            for value in proto.graph.input:  # old IR versions list initializers as inputs too
+                if value.name == slope.name and value.type.tensor_type.HasField("shape"):
+                    del value.type.tensor_type.shape.dim[:]
+                    for size in array.shape:
+                        value.type.tensor_type.shape.dim.add().dim_value = size
 
 
 def onnx_opset(model: ModelProto) -> int:
@@ -69,6 +121,20 @@ def name_nodes(model: ModelProto) -> None:
                 name, suffix = f"{base}_{suffix}", suffix + 1
             node.name = name
         seen.add(name)
+
+
+def name_omitted_outputs(model: ModelProto) -> None:
+    """Omitted optional outputs (``""``): trailing ones are dropped; one before a used output gets a
+    name (``<node>.unused_output_<i>``) so shape inference types it: the model format has no
+    omitted outputs, and the backend checks every declared output."""
+    for node in model.graph.node:
+        outputs = list(node.output)
+        while outputs and not outputs[-1]:
+            outputs.pop()
+        outputs = [name or f"{node.name}.unused_output_{i}" for i, name in enumerate(outputs)]
+        if outputs != list(node.output):
+            del node.output[:]
+            node.output.extend(outputs)
 
 
 def constants_to_initializers(model: ModelProto) -> None:

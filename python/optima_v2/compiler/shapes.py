@@ -9,6 +9,7 @@ import onnx
 from onnx import ModelProto, TensorProto, TypeProto
 
 from .errors import CompileError
+from .freezing import DATA_DEPENDENT, SHAPE_VALUE_INPUTS
 
 #: ONNX element type -> model-format element type.
 ELEMENT_TYPES = {
@@ -66,6 +67,7 @@ def apply_input_shapes(model: ModelProto, input_shapes: Optional[Mapping[str, Se
                             f"input_shapes[{name!r}] = {list(dims)}: dim {axis} is {old.dim_value} in the model"
                         )
             tensor_type.ClearField("shape")
+            tensor_type.shape.SetInParent()  # rank 0 too: an absent shape means "unknown rank"
             for dim in dims:
                 tensor_type.shape.dim.add().dim_value = dim
             continue
@@ -109,6 +111,15 @@ def infer_shapes(model: ModelProto) -> ModelProto:
         raise CompileError(f"shape inference failed: {message}") from None
 
 
+def propagate_shapes(model: ModelProto) -> ModelProto:
+    """onnx shape inference keeping the annotations already there (after :mod:`.shape_eval`)."""
+    try:
+        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CompileError(f"shape inference failed: {message}") from None
+
+
 def tensor_types(model: ModelProto) -> dict[str, TypeProto]:
     """Name -> TypeProto of every tensor with a known type (inputs, value_info, outputs, initializers)."""
     graph = model.graph
@@ -137,10 +148,12 @@ def static_specs(model: ModelProto) -> dict[str, tuple[str, tuple[int, ...]]]:
     used.extend(v.name for v in model.graph.output)
     specs: dict[str, tuple[str, tuple[int, ...]]] = {}
     unknown, bad_types = [], []
+    producers = {out: node for node in model.graph.node for out in node.output if out}
+    constants = {t.name for t in model.graph.initializer}
     for name in dict.fromkeys(used):
         proto = types.get(name)
         if proto is None or not proto.HasField("tensor_type"):
-            unknown.append(f"{name!r} (no type)")
+            unknown.append(f"{name!r} (no type){_why_unknown(producers.get(name), constants)}")
             continue
         tensor_type = proto.tensor_type
         element = ELEMENT_TYPES.get(tensor_type.elem_type)
@@ -148,11 +161,12 @@ def static_specs(model: ModelProto) -> dict[str, tuple[str, tuple[int, ...]]]:
             bad_types.append(f"{name!r} ({TensorProto.DataType.Name(tensor_type.elem_type)})")
             continue
         if not tensor_type.HasField("shape"):
-            unknown.append(f"{name!r} (unknown rank)")
+            unknown.append(f"{name!r} (unknown rank){_why_unknown(producers.get(name), constants)}")
             continue
         dims = tensor_type.shape.dim
         if not all(d.HasField("dim_value") for d in dims):
-            unknown.append(f"{name!r} [{', '.join(_dim_text(d) for d in dims)}]")
+            dims_text = ", ".join(_dim_text(d) for d in dims)
+            unknown.append(f"{name!r} [{dims_text}]{_why_unknown(producers.get(name), constants)}")
             continue
         specs[name] = (element, tuple(int(d.dim_value) for d in dims))
     if unknown:
@@ -160,3 +174,21 @@ def static_specs(model: ModelProto) -> dict[str, tuple[str, tuple[int, ...]]]:
     if bad_types:
         raise CompileError("element types the model format cannot hold: " + ", ".join(bad_types))
     return specs
+
+
+def _why_unknown(node: Optional[onnx.NodeProto], constants: set[str]) -> str:
+    """`` from node 'n' (op Op: why)`` for a tensor whose shape stays unknown."""
+    if node is None:
+        return ""
+    reason = ""
+    if node.op_type in DATA_DEPENDENT:
+        reason = ": its output shape depends on the input values"
+    else:
+        varying = [
+            node.input[i]
+            for i in SHAPE_VALUE_INPUTS.get(node.op_type, ())
+            if i < len(node.input) and node.input[i] and node.input[i] not in constants
+        ]
+        if varying:
+            reason = f": input {varying[0]!r} must be a constant (output shape depends on its values)"
+    return f" from node {node.name!r} (op {node.op_type}{reason})"

@@ -291,7 +291,7 @@ private:
 ModelMeta parseModelMeta(std::string_view Text, const fs::path &ModelDir) {
   json::Value Root;
   try {
-    Root = json::parse(Text, json::ParseOptions{64, MaxModelMetaBytes});
+    Root = json::parse(Text, json::ParseOptions{64, MaxModelMetaBytes, MaxModelMetaValues});
   } catch (const json::ParseError &E) {
     throw InvalidModelException(format("{}: invalid JSON: {}", File, E.what()));
   }

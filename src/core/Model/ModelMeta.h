@@ -52,6 +52,8 @@ struct ModelMeta {
 inline constexpr uint64_t MaxModelMetaBytes = uint64_t(64) << 20;
 inline constexpr uint64_t MaxTensorBytes = uint64_t(1) << 34;
 inline constexpr size_t MaxSubgraphs = 4096;
+// JSON values in model.meta (bounds the parser's memory, ~100 bytes a value; docs/security.md).
+inline constexpr size_t MaxModelMetaValues = size_t(1) << 18;
 
 // Reads ModelDir/model.meta and validates it. Errors: InvalidModelException
 // ("model.meta: subgraphs[1].inputs[0]: ..."), UnsupportedModelException for a framework or

@@ -1,0 +1,1 @@
+"""Testing helpers: :mod:`.onnx_backend`, an ``onnx.backend.base.Backend`` (needs ``onnx``)."""
