@@ -41,7 +41,7 @@ JOBS=$JOBS bash scripts/fuzz.sh smoke
 
 step "Wheel and pytest"
 $PY -m pip install --quiet .
-$PY -m pytest -q tests/python
+OPTIMA_V2_TEST_ACCEL=$ROOT/build/ci/tests/extensions/liboptima_v2_test_accel.so $PY -m pytest -q tests/python
 
 step "ONNX conformance: onnx backend test cases (node + model suites) through the runtime; expected_pass.txt must still pass"
 $PY -m pytest -q -s tests/conformance

@@ -56,7 +56,9 @@ def find_test_accel() -> Optional[Path]:
         return Path(os.environ["OPTIMA_V2_TEST_ACCEL"])
     pattern = "tests/extensions/liboptima_v2_test_accel.so"
     for candidate in sorted(REPO.glob(f"build*/{pattern}")) + sorted(REPO.glob(f"build/*/{pattern}")):
-        return candidate
+        # Sanitizer builds need their runtime preloaded: loading one here would crash Python.
+        if not any(tag in part for part in candidate.parts for tag in ("asan", "tsan", "fuzz")):
+            return candidate
     return None
 
 
