@@ -12,6 +12,7 @@
 #include <pybind11/pybind11.h>
 
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -25,6 +26,30 @@ namespace rt = optima_v2::runtime;
 // Name of Object's type, for messages.
 inline std::string typeName(const py::handle &Object) {
   return py::str(py::type::handle_of(Object).attr("__name__")).cast<std::string>();
+}
+
+// A str argument as UTF-8. Strings that cannot be encoded (lone surrogates) raise ValueError
+// naming What instead of pybind11's untyped cast error.
+inline std::string nameArgument(const py::handle &Object, const char *What) {
+  Py_ssize_t Size = 0;
+  const char *Text = PyUnicode_AsUTF8AndSize(Object.ptr(), &Size);
+  if (!Text) {
+    PyErr_Clear();
+    throw py::value_error(std::string(What) + " is not encodable as UTF-8");
+  }
+  return std::string(Text, static_cast<size_t>(Size));
+}
+
+// An int argument used as an index; values beyond int64 saturate so range checks report them
+// as out of range (IndexError) rather than as a cast failure.
+inline int64_t indexArgument(const py::handle &Object) {
+  int Overflow = 0;
+  long long Value = PyLong_AsLongLongAndOverflow(Object.ptr(), &Overflow);
+  if (Overflow != 0)
+    return Overflow > 0 ? INT64_MAX : INT64_MIN;
+  if (Value == -1 && PyErr_Occurred())
+    throw py::error_already_set();
+  return static_cast<int64_t>(Value);
 }
 
 // --- registration, one function per file -------------------------------------------------------
@@ -47,7 +72,8 @@ py::object makePyException(std::exception_ptr Error) noexcept;
 bool isPythonFinalizing() noexcept;
 
 // --- tensor.cpp ----------------------------------------------------------------------------------
-// numpy dtype used for an element type (BF16 -> uint16 bit patterns, Q8 -> int8, Q16 -> int16).
+// numpy dtype used for an element type (BF16 -> uint16 bit patterns, Q8 -> int8, Q16 -> int16,
+// low-precision types -> ml_dtypes' dtypes, imported lazily: TypeError without ml_dtypes).
 py::dtype toDtype(rt::ElementType Type);
 // Checks that Object is an ndarray (TypeError) with at most 8 dims, C-contiguous and of the
 // tensor's shape (ValueError) and dtype (TypeError). What names the destination in messages

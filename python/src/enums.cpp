@@ -23,9 +23,21 @@ void registerEnums(py::module_ &M) {
       .value("Q16", rt::ElementType::Q16)
       .value("BF16", rt::ElementType::BF16)
       .value("Bool", rt::ElementType::Bool)
+      .value("F8E4M3FN", rt::ElementType::F8E4M3FN)
+      .value("F8E4M3FNUZ", rt::ElementType::F8E4M3FNUZ)
+      .value("F8E5M2", rt::ElementType::F8E5M2)
+      .value("F8E5M2FNUZ", rt::ElementType::F8E5M2FNUZ)
+      .value("F8E8M0", rt::ElementType::F8E8M0)
+      .value("I4", rt::ElementType::I4)
+      .value("U4", rt::ElementType::U4)
+      .value("F4E2M1", rt::ElementType::F4E2M1)
+      .value("I2", rt::ElementType::I2)
+      .value("U2", rt::ElementType::U2)
       .def("to_dtype", &toDtype,
            "The numpy dtype of this element type. Types numpy lacks map to their storage: "
-           "BF16 -> uint16 (bit patterns), Q8 -> int8, Q16 -> int16.")
+           "BF16 -> uint16 (bit patterns), Q8 -> int8, Q16 -> int16. The low-precision types "
+           "(F8*, F4E2M1, I4, U4, I2, U2) map to ml_dtypes' dtypes (one byte per element); "
+           "TypeError when ml_dtypes is not installed.")
       .def_property_readonly("size", [](rt::ElementType T) { return rt::getSizeOfElement(T); },
                              "Bytes per element.");
 

@@ -127,9 +127,9 @@ void setInputs(PyInferRequest &Self, const py::handle &Inputs) {
     for (auto Item : py::reinterpret_borrow<py::dict>(Inputs)) {
       rt::Tensor T;
       if (py::isinstance<py::str>(Item.first)) {
-        T = inputByName(Req, Item.first.cast<std::string>());
+        T = inputByName(Req, nameArgument(Item.first, "set_inputs: input name"));
       } else if (py::isinstance<py::int_>(Item.first) && !py::isinstance<py::bool_>(Item.first)) {
-        T = Req.getInputTensor(static_cast<uint32_t>(checkedIndex(Item.first.cast<int64_t>(), Count, "input")));
+        T = Req.getInputTensor(static_cast<uint32_t>(checkedIndex(indexArgument(Item.first), Count, "input")));
       } else {
         throw py::type_error("set_inputs: dict keys must be input names (str) or indices (int), got " +
                              typeName(Item.first));

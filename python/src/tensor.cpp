@@ -9,7 +9,28 @@ namespace optima_v2::python {
 
 namespace {
 
+// ml_dtypes' numpy dtype of a low-precision element type; nullptr for the other types.
+const char *mlDtypesName(rt::ElementType Type) {
+  switch (Type) {
+  case rt::ElementType::F8E4M3FN: return "float8_e4m3fn";
+  case rt::ElementType::F8E4M3FNUZ: return "float8_e4m3fnuz";
+  case rt::ElementType::F8E5M2: return "float8_e5m2";
+  case rt::ElementType::F8E5M2FNUZ: return "float8_e5m2fnuz";
+  case rt::ElementType::F8E8M0: return "float8_e8m0fnu";
+  case rt::ElementType::I4: return "int4";
+  case rt::ElementType::U4: return "uint4";
+  case rt::ElementType::F4E2M1: return "float4_e2m1fn";
+  case rt::ElementType::I2: return "int2";
+  case rt::ElementType::U2: return "uint2";
+  default: return nullptr;
+  }
+}
+
+// The buffer protocol cannot name ml_dtypes' types: low-precision tensors expose their raw bytes
+// (one per element) as uint8.
 std::string bufferFormat(rt::ElementType Type) {
+  if (mlDtypesName(Type))
+    return py::format_descriptor<uint8_t>::format();
   switch (Type) {
   case rt::ElementType::I8:
   case rt::ElementType::Q8:
@@ -38,6 +59,8 @@ std::string bufferFormat(rt::ElementType Type) {
     return py::format_descriptor<double>::format();
   case rt::ElementType::Bool:
     return "?";
+  default:
+    break;
   }
   throw py::value_error("unknown element type " + std::to_string(static_cast<int>(Type)));
 }
@@ -63,7 +86,23 @@ std::string tensorRepr(const rt::Tensor &T) {
 
 } // namespace
 
-py::dtype toDtype(rt::ElementType Type) { return py::dtype(bufferFormat(Type)); }
+py::dtype toDtype(rt::ElementType Type) {
+  const char *Name = mlDtypesName(Type);
+  if (!Name)
+    return py::dtype(bufferFormat(Type));
+  // Imported lazily: only low-precision tensors need ml_dtypes (onnx depends on it).
+  py::object Module;
+  try {
+    Module = py::module_::import("ml_dtypes");
+  } catch (py::error_already_set &E) {
+    if (!E.matches(PyExc_ImportError))
+      throw;
+    throw py::type_error("element type " + std::string(rt::toString(Type)) +
+                         " needs the ml_dtypes package for its numpy dtype (ml_dtypes." + Name +
+                         "); install it with 'pip install ml_dtypes'");
+  }
+  return py::dtype::from_args(Module.attr(Name));
+}
 
 py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const std::string &What) {
   if (!py::isinstance<py::array>(Object))
@@ -118,7 +157,10 @@ void registerTensor(py::module_ &M) {
                          "An input or output tensor of an InferRequest (host memory owned by the "
                          "request). Obtained from a request, never constructed.\n\n"
                          "Supports the buffer protocol: ``numpy.asarray(tensor)`` is a writable, "
-                         "zero-copy view of the tensor's memory, valid while the tensor object lives.")
+                         "zero-copy view of the tensor's memory, valid while the tensor object lives. "
+                         "Low-precision types (F8*, F4E2M1, I4, U4, I2, U2) are viewed as their raw "
+                         "bytes (uint8): ``numpy.asarray(tensor).view(tensor.dtype)`` gives the "
+                         "ml_dtypes view.")
       .def("copy_from",
            [](rt::Tensor &T, const py::handle &Object) {
              copyCheckedArray(T, checkArrayForTensor(T, Object, "tensor '" + T.getName() + "'"));

@@ -1,4 +1,5 @@
 #include "Gemm.h"
+#include "ops/Epilogue.h"
 
 #include <algorithm>
 
@@ -12,7 +13,7 @@ constexpr size_t PanelK = 128; // depth per pass: a TileN x PanelK slab of B sta
 
 // One tile of C: rows [I0, I1), columns [J0, J1).
 void gemmTile(const GemmShape &S, float Alpha, const float *A, const float *B, float Beta,
-              float *C, size_t I0, size_t I1, size_t J0, size_t J1) {
+              float *C, size_t I0, size_t I1, size_t J0, size_t J1, const Epilogue *Ep) {
   size_t Width = J1 - J0;
   for (size_t I = I0; I < I1; ++I) {
     float *Row = C + I * S.Ldc + J0;
@@ -52,12 +53,17 @@ void gemmTile(const GemmShape &S, float Alpha, const float *A, const float *B, f
       }
     }
   }
+  if (Ep) // the tile is complete and still in cache
+    for (size_t I = I0; I < I1; ++I)
+      Ep->apply(C + I * S.Ldc + J0, Width);
 }
 
 } // namespace
 
 void sgemm(const GemmShape &S, float Alpha, const float *A, const float *B, float Beta, float *C,
-           const KernelContext *Ctx) {
+           const KernelContext *Ctx, const Epilogue *Ep) {
+  if (Ep && !Ep->active())
+    Ep = nullptr;
   if (S.M == 0 || S.N == 0)
     return;
   size_t TilesM = (S.M + TileM - 1) / TileM;
@@ -66,7 +72,7 @@ void sgemm(const GemmShape &S, float Alpha, const float *A, const float *B, floa
     for (size_t T = Begin; T < End; ++T) {
       size_t TM = T / TilesN, TN = T % TilesN;
       gemmTile(S, Alpha, A, B, Beta, C, TM * TileM, std::min(S.M, (TM + 1) * TileM), TN * TileN,
-               std::min(S.N, (TN + 1) * TileN));
+               std::min(S.N, (TN + 1) * TileN), Ep);
     }
   };
   size_t Tiles = TilesM * TilesN;

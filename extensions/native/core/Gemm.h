@@ -9,6 +9,8 @@
 
 namespace optima_v2::native {
 
+struct Epilogue; // ops/Epilogue.h
+
 struct GemmShape {
   size_t M = 0, N = 0, K = 0;
   bool TransA = false, TransB = false;
@@ -16,7 +18,8 @@ struct GemmShape {
 };
 
 // Beta == 0 overwrites C (NaNs in C do not leak). Ctx may be null: runs serially.
+// Ep (optional): a fused activation applied to each tile of C once its last K panel is done.
 void sgemm(const GemmShape &S, float Alpha, const float *A, const float *B, float Beta, float *C,
-           const KernelContext *Ctx);
+           const KernelContext *Ctx, const Epilogue *Ep = nullptr);
 
 } // namespace optima_v2::native

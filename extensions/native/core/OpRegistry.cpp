@@ -44,6 +44,15 @@ KernelFactory findKernelFactory(const std::string &Op) {
     registerConvTransposeOps(R);
     registerQuantizationOps(R);
     registerRecurrentOps(R);
+    registerSignalOps(R);
+    registerBitCastOps(R);
+    registerTfIdfVectorizerOps(R);
+    registerLinearAttentionOps(R);
+    registerLossOps(R);
+    registerLinalgOps(R);
+    registerDropoutOps(R);
+    registerSpatialOps(R);
+    registerAttentionOps(R);
     return R;
   }();
   return Registry.find(Op);

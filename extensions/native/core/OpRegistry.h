@@ -39,6 +39,15 @@ void registerEinsumOps(OpRegistry &R);
 void registerConvTransposeOps(OpRegistry &R);
 void registerQuantizationOps(OpRegistry &R);
 void registerRecurrentOps(OpRegistry &R);
+void registerSignalOps(OpRegistry &R);
+void registerBitCastOps(OpRegistry &R);
+void registerTfIdfVectorizerOps(OpRegistry &R);
+void registerLinearAttentionOps(OpRegistry &R);
+void registerLossOps(OpRegistry &R);
+void registerLinalgOps(OpRegistry &R);
+void registerDropoutOps(OpRegistry &R);
+void registerSpatialOps(OpRegistry &R);
+void registerAttentionOps(OpRegistry &R);
 
 // Fixed capacity and trivially destructible on purpose: the registry is a function-local static
 // of a module that is dlopen'ed and dlclose'd repeatedly, and a destructor (freeing a vector)

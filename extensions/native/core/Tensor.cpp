@@ -10,7 +10,10 @@ struct TypeEntry {
 // Indexed by OptimaElementType.
 constexpr TypeEntry Types[] = {{"I8", 1},  {"U8", 1},  {"I16", 2}, {"U16", 2},  {"I32", 4},
                                {"U32", 4}, {"I64", 8}, {"U64", 8}, {"F16", 2},  {"F32", 4},
-                               {"F64", 8}, {"Q8", 1},  {"Q16", 2}, {"BF16", 2}, {"BOOL", 1}};
+                               {"F64", 8}, {"Q8", 1},  {"Q16", 2}, {"BF16", 2}, {"BOOL", 1},
+                               // ONNX low-precision types: one byte per element in memory.
+                               {"F8E4M3FN", 1}, {"F8E4M3FNUZ", 1}, {"F8E5M2", 1}, {"F8E5M2FNUZ", 1},
+                               {"F8E8M0", 1}, {"I4", 1}, {"U4", 1}, {"F4E2M1", 1}, {"I2", 1}, {"U2", 1}};
 constexpr int32_t TypeCount = int32_t(sizeof(Types) / sizeof(Types[0]));
 } // namespace
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "Half.h"
+#include "LowPrecision.h"
 
 #include "OptimaV2/Extension/Extension.h"
 
@@ -72,6 +73,50 @@ template <typename Fn> bool dispatchType(int32_t Type, Fn &&F) {
   case OPTIMA_ELEMENT_F64: F(TypeTag<double>{}); return true;
   case OPTIMA_ELEMENT_BF16: F(TypeTag<BFloat16>{}); return true;
   case OPTIMA_ELEMENT_BOOL: F(TypeTag<bool>{}); return true;
+  default: return false;
+  }
+}
+
+// The ONNX low-precision types (one byte per element, LowPrecision.h). They are NOT part of
+// dispatchType, so kernels written for the classic types never see them; the ops that support
+// them (Cast, CastLike, QuantizeLinear, DequantizeLinear, data movement) dispatch here.
+template <typename T> constexpr int32_t lowPrecisionTypeOf() noexcept {
+  if constexpr (std::is_same_v<T, Float8E4M3FN>) return OPTIMA_ELEMENT_F8E4M3FN;
+  else if constexpr (std::is_same_v<T, Float8E4M3FNUZ>) return OPTIMA_ELEMENT_F8E4M3FNUZ;
+  else if constexpr (std::is_same_v<T, Float8E5M2>) return OPTIMA_ELEMENT_F8E5M2;
+  else if constexpr (std::is_same_v<T, Float8E5M2FNUZ>) return OPTIMA_ELEMENT_F8E5M2FNUZ;
+  else if constexpr (std::is_same_v<T, Float8E8M0>) return OPTIMA_ELEMENT_F8E8M0;
+  else if constexpr (std::is_same_v<T, Int4>) return OPTIMA_ELEMENT_I4;
+  else if constexpr (std::is_same_v<T, UInt4>) return OPTIMA_ELEMENT_U4;
+  else if constexpr (std::is_same_v<T, Float4E2M1>) return OPTIMA_ELEMENT_F4E2M1;
+  else if constexpr (std::is_same_v<T, Int2>) return OPTIMA_ELEMENT_I2;
+  else if constexpr (std::is_same_v<T, UInt2>) return OPTIMA_ELEMENT_U2;
+  else static_assert(!sizeof(T), "not a low-precision storage type");
+}
+
+inline bool isLowPrecisionType(int32_t Type) noexcept {
+  return Type >= OPTIMA_ELEMENT_F8E4M3FN && Type <= OPTIMA_ELEMENT_U2;
+}
+
+// INT4, UINT4, INT2, UINT2.
+inline bool isLowPrecisionInt(int32_t Type) noexcept {
+  return Type == OPTIMA_ELEMENT_I4 || Type == OPTIMA_ELEMENT_U4 || Type == OPTIMA_ELEMENT_I2 ||
+         Type == OPTIMA_ELEMENT_U2;
+}
+
+// Calls Fn(TypeTag<T>{}) for a low-precision type and returns true; false for any other type.
+template <typename Fn> bool dispatchLowPrecision(int32_t Type, Fn &&F) {
+  switch (Type) {
+  case OPTIMA_ELEMENT_F8E4M3FN: F(TypeTag<Float8E4M3FN>{}); return true;
+  case OPTIMA_ELEMENT_F8E4M3FNUZ: F(TypeTag<Float8E4M3FNUZ>{}); return true;
+  case OPTIMA_ELEMENT_F8E5M2: F(TypeTag<Float8E5M2>{}); return true;
+  case OPTIMA_ELEMENT_F8E5M2FNUZ: F(TypeTag<Float8E5M2FNUZ>{}); return true;
+  case OPTIMA_ELEMENT_F8E8M0: F(TypeTag<Float8E8M0>{}); return true;
+  case OPTIMA_ELEMENT_I4: F(TypeTag<Int4>{}); return true;
+  case OPTIMA_ELEMENT_U4: F(TypeTag<UInt4>{}); return true;
+  case OPTIMA_ELEMENT_F4E2M1: F(TypeTag<Float4E2M1>{}); return true;
+  case OPTIMA_ELEMENT_I2: F(TypeTag<Int2>{}); return true;
+  case OPTIMA_ELEMENT_U2: F(TypeTag<UInt2>{}); return true;
   default: return false;
   }
 }

@@ -68,7 +68,18 @@ typedef enum OptimaElementType {
   OPTIMA_ELEMENT_Q8 = 11,
   OPTIMA_ELEMENT_Q16 = 12,
   OPTIMA_ELEMENT_BF16 = 13,
-  OPTIMA_ELEMENT_BOOL = 14
+  OPTIMA_ELEMENT_BOOL = 14,
+  /* ONNX low-precision types, one byte per element in memory (unpacked). */
+  OPTIMA_ELEMENT_F8E4M3FN = 15,
+  OPTIMA_ELEMENT_F8E4M3FNUZ = 16,
+  OPTIMA_ELEMENT_F8E5M2 = 17,
+  OPTIMA_ELEMENT_F8E5M2FNUZ = 18,
+  OPTIMA_ELEMENT_F8E8M0 = 19,
+  OPTIMA_ELEMENT_I4 = 20,
+  OPTIMA_ELEMENT_U4 = 21,
+  OPTIMA_ELEMENT_F4E2M1 = 22,
+  OPTIMA_ELEMENT_I2 = 23,
+  OPTIMA_ELEMENT_U2 = 24
 } OptimaElementType;
 
 /* Numeric values match optima_v2::runtime::DeviceKind. */

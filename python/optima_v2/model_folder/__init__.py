@@ -9,7 +9,15 @@ with ValueErrors naming the tensor, node, attribute or subgraph at fault.
 
 from __future__ import annotations
 
-from ._types import DEVICE_KINDS, ELEMENT_TYPES, FRAMEWORKS, MAX_DIMENSIONS, element_type
+from ._types import (
+    DEVICE_KINDS,
+    ELEMENT_TYPES,
+    FRAMEWORKS,
+    LOW_PRECISION_TYPES,
+    MAX_DIMENSIONS,
+    element_type,
+    low_precision_dtype,
+)
 from .graph import Graph, Node, TensorSpec
 from .writer import ModelFolder
 
@@ -17,10 +25,12 @@ __all__ = [
     "DEVICE_KINDS",
     "ELEMENT_TYPES",
     "FRAMEWORKS",
+    "LOW_PRECISION_TYPES",
     "MAX_DIMENSIONS",
     "Graph",
     "ModelFolder",
     "Node",
     "TensorSpec",
     "element_type",
+    "low_precision_dtype",
 ]

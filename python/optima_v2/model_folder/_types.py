@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -33,7 +33,34 @@ ELEMENT_TYPES: dict[str, tuple[int, np.dtype]] = {
     "Q16": (2, np.dtype(np.int16)),
     "BF16": (2, np.dtype(np.uint16)),
     "BOOL": (1, np.dtype(np.bool_)),
+    # ONNX low-precision types: one byte per element (unpacked), stored as the byte ml_dtypes
+    # uses (4/2-bit codes in the low bits, high bits zero); numpy storage is that uint8 byte.
+    "F8E4M3FN": (1, np.dtype(np.uint8)),
+    "F8E4M3FNUZ": (1, np.dtype(np.uint8)),
+    "F8E5M2": (1, np.dtype(np.uint8)),
+    "F8E5M2FNUZ": (1, np.dtype(np.uint8)),
+    "F8E8M0": (1, np.dtype(np.uint8)),
+    "I4": (1, np.dtype(np.uint8)),
+    "U4": (1, np.dtype(np.uint8)),
+    "F4E2M1": (1, np.dtype(np.uint8)),
+    "I2": (1, np.dtype(np.uint8)),
+    "U2": (1, np.dtype(np.uint8)),
 }
+#: Low-precision element type -> its ml_dtypes dtype name (that dtype has itemsize 1).
+LOW_PRECISION_TYPES: dict[str, str] = {
+    "F8E4M3FN": "float8_e4m3fn",
+    "F8E4M3FNUZ": "float8_e4m3fnuz",
+    "F8E5M2": "float8_e5m2",
+    "F8E5M2FNUZ": "float8_e5m2fnuz",
+    "F8E8M0": "float8_e8m0fnu",
+    "I4": "int4",
+    "U4": "uint4",
+    "F4E2M1": "float4_e2m1fn",
+    "I2": "int2",
+    "U2": "uint2",
+}
+#: Bits of the code in each byte of the 4/2-bit types (the high bits must be zero).
+LOW_PRECISION_BITS = {"I4": 4, "U4": 4, "F4E2M1": 4, "I2": 2, "U2": 2}
 _BY_UPPER = {name.upper(): name for name in ELEMENT_TYPES}
 # numpy dtypes with an unambiguous element type (Q8/Q16/BF16 must be named explicitly).
 _FROM_NUMPY = {
@@ -59,6 +86,56 @@ DEVICE_KINDS = (
 _DEVICE_RE = re.compile(r"^([A-Za-z0-9]+):([0-9]{1,9})$")
 
 
+def _ml_dtypes() -> Any:
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return ml_dtypes
+
+
+def low_precision_dtype(type_name: str) -> np.dtype:
+    """ml_dtypes' numpy dtype of a low-precision element type; TypeError without ml_dtypes."""
+    module = _ml_dtypes()
+    if module is None:
+        raise TypeError(
+            f"element type {type_name} needs the ml_dtypes package for its numpy dtype "
+            f"(ml_dtypes.{LOW_PRECISION_TYPES[type_name]}); install it with 'pip install ml_dtypes'"
+        )
+    return np.dtype(getattr(module, LOW_PRECISION_TYPES[type_name]))
+
+
+def _low_precision_of(np_dtype: np.dtype) -> Optional[str]:
+    """The low-precision element type of an ml_dtypes dtype, else None."""
+    if np_dtype.itemsize != 1 or _ml_dtypes() is None:  # (float8_e5m2 has kind "f", others "V")
+        return None
+    for name in LOW_PRECISION_TYPES:
+        if np_dtype == low_precision_dtype(name):
+            return name
+    return None
+
+
+def low_precision_bytes(array: np.ndarray, type_name: str, what: str) -> np.ndarray:
+    """The storage bytes (uint8) of an array of a low-precision type.
+
+    Accepts the type's ml_dtypes dtype or uint8 codes (checked: 4/2-bit codes must leave the high
+    bits zero).
+    """
+    if array.dtype == np.uint8:
+        data = array
+        bits = LOW_PRECISION_BITS.get(type_name)
+        if bits is not None and data.size and int(data.max()) >> bits:
+            raise ValueError(f"{what}: uint8 codes of {type_name} must be below {1 << bits}, got {int(data.max())}")
+    elif _low_precision_of(array.dtype) == type_name:
+        data = array.view(np.uint8)
+    else:
+        raise ValueError(
+            f"{what}: array dtype {array.dtype} cannot hold element type {type_name} "
+            f"(use ml_dtypes.{LOW_PRECISION_TYPES[type_name]} or uint8 codes)"
+        )
+    return data
+
+
 def element_type(dtype: Any) -> str:
     """Canonical element type name ("F32", "BOOL", ...) of a type name, numpy dtype or rt.ElementType."""
     if isinstance(dtype, str):
@@ -76,6 +153,9 @@ def element_type(dtype: Any) -> str:
         np_dtype = np_dtype.newbyteorder("=") if np_dtype.byteorder in "<>" else np_dtype
         if np_dtype in _FROM_NUMPY:
             return _FROM_NUMPY[np_dtype]
+        low = _low_precision_of(np_dtype)
+        if low is not None:
+            return low
     raise ValueError(
         f"unsupported element type {dtype!r}; use one of {', '.join(ELEMENT_TYPES)} or a matching numpy dtype"
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -13,6 +13,7 @@ import numpy as np
 from ._json import dumps
 from ._types import (
     ELEMENT_TYPES,
+    LOW_PRECISION_TYPES,
     WEIGHT_ALIGNMENT,
     check_alignment,
     check_byte_size,
@@ -20,6 +21,7 @@ from ._types import (
     check_shape,
     element_size,
     element_type,
+    low_precision_bytes,
 )
 
 GRAPH_FORMAT = "optima-v2-native-graph"
@@ -29,17 +31,37 @@ WEIGHTS_FILE = "weights.bin"
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """A tensor of a graph. ``data`` is set for constants (C-contiguous, little-endian)."""
+    """A tensor of a graph. Constants have ``data`` (C-contiguous, little-endian) or, declared with
+    :meth:`Graph.add_lazy_constant`, a ``loader`` called when the graph is written."""
 
     name: str
     type: str
     shape: tuple[int, ...]
     alignment: int = 64
     data: Optional[np.ndarray] = None
+    loader: Optional[Callable[[], Any]] = field(default=None, compare=False, repr=False)
 
     @property
     def nbytes(self) -> int:
         return element_size(self.type) * math.prod(self.shape)
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None or self.loader is not None
+
+    def constant_data(self) -> np.ndarray:
+        """The constant's bytes as stored (``data``, or what ``loader`` returns, checked)."""
+        if self.data is not None:
+            return self.data
+        if self.loader is None:
+            raise ValueError(f"tensor {self.name!r} is not a constant")
+        where = f"constant {self.name!r}"
+        array = self.loader()
+        if not isinstance(array, np.ndarray):
+            raise ValueError(f"{where}: the loader returned {type(array).__name__}, not a numpy.ndarray")
+        if tuple(array.shape) != self.shape:
+            raise ValueError(f"{where}: the loader returned shape {list(array.shape)}, declared {list(self.shape)}")
+        return _constant_data(where, array, self.type, copy=False)
 
     def to_json(self) -> dict[str, Any]:
         """The *tensor* object of model.meta (name, type, shape, alignment)."""
@@ -95,6 +117,29 @@ def _attribute(key: str, value: Any, where: str) -> tuple[str, Any]:
     raise ValueError(f"{where}: unsupported attribute value of type {type(value).__name__}")
 
 
+def _constant_data(where: str, array: np.ndarray, type_name: str, *, copy: bool) -> np.ndarray:
+    """``array`` as stored in the weights file: C-contiguous, little-endian, read-only.
+
+    Without ``copy``, an array already in that layout is used as it is (a read-only view).
+    """
+    storage = ELEMENT_TYPES[type_name][1]
+    if type_name in LOW_PRECISION_TYPES:  # one byte per element, as ml_dtypes stores it
+        data = np.array(low_precision_bytes(array, type_name, where), order="C", copy=copy or None)
+    else:
+        if array.dtype.newbyteorder("=") != storage and not (
+            array.dtype.itemsize == storage.itemsize and array.dtype.kind == storage.kind
+        ):
+            raise ValueError(f"{where}: array dtype {array.dtype} cannot hold element type {type_name}")
+        target = storage.newbyteorder("<")
+        if not copy and array.flags.c_contiguous and array.dtype == target:
+            data = array.view()
+        else:
+            data = np.array(array, dtype=target, order="C", copy=True)
+    data = data.view()  # read-only view: never the caller's own array object
+    data.setflags(write=False)
+    return data
+
+
 class Graph:
     """One subgraph in the native graph format.
 
@@ -123,23 +168,29 @@ class Graph:
         self._add_tensor(name, dtype, shape, alignment, None)
         return name
 
-    def add_constant(self, name: str, array: Any, dtype: Any = None) -> str:
+    def add_constant(self, name: str, array: Any, dtype: Any = None, *, copy: bool = True) -> str:
         """Declare a constant holding a copy of ``array``; returns its name.
 
         ``dtype`` defaults to the array's; give it for types numpy lacks (``"BF16"`` with uint16 bit
-        patterns, ``"Q8"`` with int8, ``"Q16"`` with int16).
+        patterns, ``"Q8"`` with int8, ``"Q16"`` with int16). Low-precision types (``"F8E4M3FN"``,
+        ``"I4"``, ...) take their ml_dtypes array (its dtype implies the type) or uint8 codes.
+        With ``copy`` false, an array already C-contiguous and little-endian in the storage type is
+        kept as it is (the caller must not modify it afterwards).
         """
         if not isinstance(array, np.ndarray):
             raise ValueError(f"constant {name!r}: expected a numpy.ndarray, got {type(array).__name__}")
         type_name = element_type(array.dtype if dtype is None else dtype)
-        storage = ELEMENT_TYPES[type_name][1]
-        if array.dtype.newbyteorder("=") != storage and not (
-            array.dtype.itemsize == storage.itemsize and array.dtype.kind == storage.kind
-        ):
-            raise ValueError(f"constant {name!r}: array dtype {array.dtype} cannot hold element type {type_name}")
-        data = np.array(array, dtype=storage.newbyteorder("<"), order="C", copy=True)
-        data.setflags(write=False)
+        data = _constant_data(f"constant {name!r}", array, type_name, copy=copy)
         self._add_tensor(name, type_name, array.shape, 64, data)
+        return name
+
+    def add_lazy_constant(self, name: str, dtype: Any, shape: Iterable[int], loader: Callable[[], Any]) -> str:
+        """Declare a constant of ``dtype`` and ``shape`` whose value ``loader()`` returns when the graph
+        is written (an array as :meth:`add_constant` takes it, kept without a copy when it can be):
+        constants are then held in memory one at a time. Returns the name."""
+        if not callable(loader):
+            raise ValueError(f"constant {name!r}: loader must be callable")
+        self._add_tensor(name, dtype, shape, 64, None, loader)
         return name
 
     def add_node(
@@ -168,7 +219,7 @@ class Graph:
         where = f"node {node_name!r} ({op})"
         if isinstance(inputs, str) or isinstance(outputs, str):
             raise ValueError(f"{where}: inputs and outputs must be lists of names, not a str")
-        available = set(self._inputs) | {t.name for t in self._tensors.values() if t.data is not None}
+        available = set(self._inputs) | {t.name for t in self._tensors.values() if t.is_constant}
         for node in self._nodes:
             available.update(node.outputs)
         for tensor in inputs:
@@ -244,17 +295,17 @@ class Graph:
             if name not in produced:
                 raise ValueError(f"{where}: output {name!r} is not computed by any node")
 
-    def to_json(self, weights_file: str = WEIGHTS_FILE) -> tuple[dict[str, Any], list[tuple[int, np.ndarray]]]:
-        """graph.json content and the (offset, array) blobs of the weights file."""
-        blobs: list[tuple[int, np.ndarray]] = []
+    def to_json(self, weights_file: str = WEIGHTS_FILE) -> tuple[dict[str, Any], list[tuple[int, TensorSpec]]]:
+        """graph.json content and the (offset, constant) blobs of the weights file."""
+        blobs: list[tuple[int, TensorSpec]] = []
         offset = 0
         tensors = []
         for spec in self._tensors.values():
             entry: dict[str, Any] = {"name": spec.name, "type": spec.type, "shape": list(spec.shape)}
-            if spec.data is not None:
+            if spec.is_constant:
                 offset = -(-offset // WEIGHT_ALIGNMENT) * WEIGHT_ALIGNMENT
                 entry["data"] = {"offset": offset, "size": spec.nbytes}
-                blobs.append((offset, spec.data))
+                blobs.append((offset, spec))
                 offset += spec.nbytes
             tensors.append(entry)
         graph: dict[str, Any] = {"format": GRAPH_FORMAT, "format_version": GRAPH_FORMAT_VERSION}
@@ -286,12 +337,16 @@ class Graph:
             out.write("\n")
         if blobs:
             with open(folder / WEIGHTS_FILE, "wb") as out:
-                for offset, data in blobs:
+                for offset, spec in blobs:  # one constant in memory at a time (lazy ones)
+                    data = spec.constant_data()
                     out.write(b"\0" * (offset - out.tell()))
-                    out.write(data.tobytes(order="C"))
+                    out.write(data.reshape(-1).view(np.uint8).data)  # no copy: C-contiguous
+                    del data
 
     # --- internals -----------------------------------------------------------------------------
-    def _add_tensor(self, name: str, dtype: Any, shape: Iterable[int], alignment: int, data: Any) -> None:
+    def _add_tensor(
+        self, name: str, dtype: Any, shape: Iterable[int], alignment: int, data: Any, loader: Any = None
+    ) -> None:
         check_name(name, "tensor")
         where = f"tensor {name!r}"
         if name in self._tensors:
@@ -299,4 +354,4 @@ class Graph:
         type_name = element_type(dtype)
         dims = check_shape(shape, where)
         check_byte_size(type_name, dims, where)
-        self._tensors[name] = TensorSpec(name, type_name, dims, check_alignment(alignment, where), data)
+        self._tensors[name] = TensorSpec(name, type_name, dims, check_alignment(alignment, where), data, loader)

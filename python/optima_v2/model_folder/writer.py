@@ -107,8 +107,7 @@ class ModelFolder:
         derived_outputs = [n for n in producer if n not in readers]
         inputs = derived_inputs if self._inputs is None else self._inputs
         outputs = derived_outputs if self._outputs is None else self._outputs
-        if not inputs:
-            raise ValueError(f"model {self.name!r}: no model inputs")
+        # No inputs is valid: a model whose outputs are computed from constants only.
         if not outputs:
             raise ValueError(f"model {self.name!r}: no model outputs")
         for name in inputs:

@@ -8,8 +8,9 @@
 namespace optima_v2::runtime {
 namespace {
 
-constexpr std::array<std::string_view, 15> ElementTypeNames = {
-    "I8", "U8", "I16", "U16", "I32", "U32", "I64", "U64", "F16", "F32", "F64", "Q8", "Q16", "BF16", "Bool"};
+constexpr std::array<std::string_view, 25> ElementTypeNames = {
+    "I8", "U8", "I16", "U16", "I32", "U32", "I64", "U64", "F16", "F32", "F64", "Q8", "Q16", "BF16", "Bool",
+    "F8E4M3FN", "F8E4M3FNUZ", "F8E5M2", "F8E5M2FNUZ", "F8E8M0", "I4", "U4", "F4E2M1", "I2", "U2"};
 constexpr std::array<std::string_view, 14> DeviceKindNames = {
     "x86", "x64", "ARM", "ARM64", "NVIDIA", "AMDGPU", "IntelGPU",
     "Mali", "Adreno", "Hexagon", "Myriad", "ARA1", "EdgeTPU", "CV22"};

@@ -107,9 +107,13 @@ TEST(ElementType, SizeOfEveryElementType) {
   const std::pair<ET, size_t> Expected[] = {
       {ET::I8, 1},  {ET::U8, 1},  {ET::I16, 2}, {ET::U16, 2}, {ET::I32, 4},
       {ET::U32, 4}, {ET::I64, 8}, {ET::U64, 8}, {ET::F16, 2}, {ET::F32, 4},
-      {ET::F64, 8}, {ET::Q8, 1},  {ET::Q16, 2}, {ET::BF16, 2}, {ET::Bool, 1}};
+      {ET::F64, 8}, {ET::Q8, 1},  {ET::Q16, 2}, {ET::BF16, 2}, {ET::Bool, 1},
+      // ONNX low-precision types: unpacked, one byte per element.
+      {ET::F8E4M3FN, 1}, {ET::F8E4M3FNUZ, 1}, {ET::F8E5M2, 1}, {ET::F8E5M2FNUZ, 1}, {ET::F8E8M0, 1},
+      {ET::I4, 1}, {ET::U4, 1}, {ET::F4E2M1, 1}, {ET::I2, 1}, {ET::U2, 1}};
   for (auto [Type, Size] : Expected)
     EXPECT_EQ(rt::getSizeOfElement(Type), Size) << static_cast<int>(Type);
+  EXPECT_THROW(rt::getSizeOfElement(static_cast<ET>(25)), rt::InvalidArgumentException);
   EXPECT_THROW(rt::getSizeOfElement(static_cast<ET>(99)), rt::InvalidArgumentException);
   EXPECT_THROW(rt::getSizeOfElement(static_cast<ET>(-1)), rt::InvalidArgumentException);
 }

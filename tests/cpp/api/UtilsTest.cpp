@@ -30,7 +30,12 @@ const Names<rt::ElementType> ElementTypes = {
     {rt::ElementType::U16, "U16"}, {rt::ElementType::I32, "I32"},   {rt::ElementType::U32, "U32"},
     {rt::ElementType::I64, "I64"}, {rt::ElementType::U64, "U64"},   {rt::ElementType::F16, "F16"},
     {rt::ElementType::F32, "F32"}, {rt::ElementType::F64, "F64"},   {rt::ElementType::Q8, "Q8"},
-    {rt::ElementType::Q16, "Q16"}, {rt::ElementType::BF16, "BF16"}, {rt::ElementType::Bool, "Bool"}};
+    {rt::ElementType::Q16, "Q16"}, {rt::ElementType::BF16, "BF16"}, {rt::ElementType::Bool, "Bool"},
+    {rt::ElementType::F8E4M3FN, "F8E4M3FN"}, {rt::ElementType::F8E4M3FNUZ, "F8E4M3FNUZ"},
+    {rt::ElementType::F8E5M2, "F8E5M2"},     {rt::ElementType::F8E5M2FNUZ, "F8E5M2FNUZ"},
+    {rt::ElementType::F8E8M0, "F8E8M0"},     {rt::ElementType::I4, "I4"},
+    {rt::ElementType::U4, "U4"},             {rt::ElementType::F4E2M1, "F4E2M1"},
+    {rt::ElementType::I2, "I2"},             {rt::ElementType::U2, "U2"}};
 
 const Names<rt::DeviceKind> DeviceKinds = {
     {rt::DeviceKind::x86, "x86"},         {rt::DeviceKind::x64, "x64"},
@@ -91,7 +96,7 @@ template <class E, class Parse> void checkEnum(const Names<E> &All, Parse &&Pars
   EXPECT_FALSE(ParseFn("").has_value());
 }
 
-TEST(ToString, ElementType) { checkEnum(ElementTypes, rt::parseElementType, 15); }
+TEST(ToString, ElementType) { checkEnum(ElementTypes, rt::parseElementType, 25); }
 TEST(ToString, DeviceKind) { checkEnum(DeviceKinds, rt::parseDeviceKind, 14); }
 TEST(ToString, FrameworkKind) { checkEnum(Frameworks, rt::parseFrameworkKind, 7); }
 TEST(ToString, LogLevel) { checkEnum(LogLevels, rt::parseLogLevel, 5); }

@@ -12,14 +12,17 @@ TEST(Types, ElementSizes) {
   using E = rt::ElementType;
   const std::pair<E, size_t> Expected[] = {{E::I8, 1},  {E::U8, 1},  {E::I16, 2}, {E::U16, 2},  {E::I32, 4},
                                            {E::U32, 4}, {E::I64, 8}, {E::U64, 8}, {E::F16, 2},  {E::F32, 4},
-                                           {E::F64, 8}, {E::Q8, 1},  {E::Q16, 2}, {E::BF16, 2}, {E::Bool, 1}};
+                                           {E::F64, 8}, {E::Q8, 1},  {E::Q16, 2}, {E::BF16, 2}, {E::Bool, 1},
+                                           {E::F8E4M3FN, 1}, {E::F8E4M3FNUZ, 1}, {E::F8E5M2, 1},
+                                           {E::F8E5M2FNUZ, 1}, {E::F8E8M0, 1}, {E::I4, 1}, {E::U4, 1},
+                                           {E::F4E2M1, 1}, {E::I2, 1}, {E::U2, 1}};
   for (auto [Type, Size] : Expected)
     EXPECT_EQ(rt::getSizeOfElement(Type), Size) << rt::toString(Type);
   EXPECT_THROW(rt::getSizeOfElement(static_cast<E>(99)), rt::InvalidArgumentException);
 }
 
 TEST(Types, ToStringAndParseRoundTrip) {
-  for (int I = 0; I <= 14; ++I) {
+  for (int I = 0; I <= 24; ++I) {
     auto T = static_cast<rt::ElementType>(I);
     EXPECT_EQ(rt::parseElementType(rt::toString(T)), T);
   }

@@ -1,5 +1,5 @@
 // Activations on every supported type vs the ONNX formulas written here in double: Relu,
-// LeakyRelu, PRelu (broadcast slope), Elu, Selu, Celu, Sigmoid, HardSigmoid, HardSwish,
+// LeakyRelu, PRelu (broadcast slope), Elu, Selu, Celu, Sigmoid, HardSigmoid, HardSwish, Swish,
 // Softplus, Softsign, Tanh, Mish, Gelu (both approximations), ThresholdedRelu, Shrink, Clip.
 #include "ElementwiseTestUtil.h"
 
@@ -33,6 +33,8 @@ TEST(NativeActivation, FloatActivations) {
       {"HardSigmoid", {attrFloat("alpha", 0.5), attrFloat("beta", 0.25)},
        [](double X) { return std::max(0.0, std::min(1.0, 0.5 * X + 0.25)); }},
       {"HardSwish", {}, [](double X) { return X * std::max(0.0, std::min(1.0, X / 6 + 0.5)); }},
+      {"Swish", {}, [](double X) { return X / (1 + std::exp(-X)); }},
+      {"Swish", {attrFloat("alpha", 0.5)}, [](double X) { return X / (1 + std::exp(-0.5 * X)); }},
       {"Softplus", {}, softplus},
       {"Softsign", {}, [](double X) { return X / (1 + std::fabs(X)); }},
       {"Tanh", {}, [](double X) { return std::tanh(X); }},

@@ -140,9 +140,12 @@ void GraphSpec::write(const TempDir &Dir) const {
 }
 
 int32_t typeCode(const std::string &Type) {
-  static const char *Names[] = {"I8",  "U8",  "I16", "U16", "I32", "U32", "I64", "U64",
-                                "F16", "F32", "F64", "Q8",  "Q16", "BF16", "BOOL"};
-  for (int32_t I = 0; I < 15; ++I)
+  static const char *Names[] = {"I8",       "U8",         "I16",    "U16",        "I32",
+                                "U32",      "I64",        "U64",    "F16",        "F32",
+                                "F64",      "Q8",         "Q16",    "BF16",       "BOOL",
+                                "F8E4M3FN", "F8E4M3FNUZ", "F8E5M2", "F8E5M2FNUZ", "F8E8M0",
+                                "I4",       "U4",         "F4E2M1", "I2",         "U2"};
+  for (int32_t I = 0; I < int32_t(sizeof(Names) / sizeof(Names[0])); ++I)
     if (Type == Names[I])
       return I;
   return -1;

@@ -1,6 +1,8 @@
-// BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization, LRN,
-// MeanVarianceNormalization, LpNormalization vs references computed here in double.
+// BatchNormalization (inference and training_mode=1), RMSNormalization, InstanceNormalization,
+// LayerNormalization, GroupNormalization, LRN, MeanVarianceNormalization, LpNormalization vs
+// references computed here in double.
 #include "NativeTestUtil.h"
+#include "OpTestTypes.h"
 
 #include "Half.h"
 
@@ -53,11 +55,14 @@ TEST(NativeNormalization, BatchNormInference) {
   }
   expectNear(Y, Ref, 1e-5);
 
-  GraphSpec Train;
-  Train.tensor("x", S).tensor("y", S).tensor("s", {5}).tensor("b", {5}).tensor("v", {5});
-  Train.constantF32("m", {5}, Mean).input("x").input("s").input("b").input("v").output("y");
-  Train.node("bn", "BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}, {attrInt("training_mode", 1)});
-  expectLoadError(Train, OPTIMA_STATUS_UNSUPPORTED, {"training_mode=1"});
+  // Running statistics outputs without training_mode (the legacy opset <= 9 training form).
+  GraphSpec Legacy;
+  Legacy.tensor("x", S).tensor("y", S).tensor("s", {5}).tensor("b", {5}).tensor("v", {5});
+  Legacy.tensor("rm", {5}).tensor("rv", {5});
+  Legacy.constantF32("m", {5}, Mean).input("x").input("s").input("b").input("v");
+  Legacy.output("y").output("rm").output("rv");
+  Legacy.node("bn", "BatchNormalization", {"x", "s", "b", "m", "v"}, {"y", "rm", "rv"});
+  expectLoadError(Legacy, OPTIMA_STATUS_UNSUPPORTED, {"without training_mode=1"});
 }
 
 TEST(NativeNormalization, InstanceAndGroupNorm) {
@@ -239,4 +244,129 @@ TEST(NativeNormalization, F16LayerNorm) {
       ASSERT_NEAR(optima_v2::native::toFloat(optima_v2::native::Half{Y[R * 9 + I]}),
                   (Hf[R * 9 + I] - M) / std::sqrt(V + 1e-5), 3e-3);
   }
+}
+
+TEST(NativeNormalization, BatchNormTrainingMode) {
+  Shape S{3, 4, 5, 2};
+  size_t N = 3, C = 4, Sp = 10;
+  for (const char *Type : {"F32", "F64", "F16", "BF16"})
+    for (size_t Outputs : {1, 3}) {
+      SCOPED_TRACE(std::string(Type) + " outputs " + std::to_string(Outputs));
+      std::vector<double> X = gridValues(elementCount(S), 11), Scale = gridValues(C, 12),
+                          B = gridValues(C, 13), Mean = gridValues(C, 14), Var = gridValues(C, 15);
+      for (double &V : Var)
+        V = std::fabs(V) + 0.5;
+      GraphSpec G;
+      G.tensor("x", S, Type).tensor("y", S, Type).tensor("s", {4}, Type).tensor("b", {4}, Type);
+      G.tensor("m", {4}, Type).tensor("v", {4}, Type);
+      G.input("x").input("s").input("b").input("m").input("v").output("y");
+      std::vector<std::string> Outs{"y"};
+      if (Outputs == 3) {
+        G.tensor("rm", {4}, Type).tensor("rv", {4}, Type).output("rm").output("rv");
+        Outs = {"y", "rm", "rv"};
+      }
+      G.node("bn", "BatchNormalization", {"x", "s", "b", "m", "v"}, Outs,
+             {attrInt("training_mode", 1), attrFloat("epsilon", 1e-2), attrFloat("momentum", 0.75)});
+      TempDir Dir;
+      auto Out = run(*load(G, Dir),
+                     {encode(X, Type), encode(Scale, Type), encode(B, Type), encode(Mean, Type),
+                      encode(Var, Type)},
+                     4);
+      double Tol = typeTolerance(Type) * 4;
+      std::vector<double> Y = decode(Out[0], Type);
+      for (size_t Ch = 0; Ch < C; ++Ch) {
+        // Batch statistics over N and the spatial dims (population variance).
+        double M = 0, V = 0;
+        for (size_t Nn = 0; Nn < N; ++Nn)
+          for (size_t I = 0; I < Sp; ++I)
+            M += X[(Nn * C + Ch) * Sp + I];
+        M /= double(N * Sp);
+        for (size_t Nn = 0; Nn < N; ++Nn)
+          for (size_t I = 0; I < Sp; ++I)
+            V += (X[(Nn * C + Ch) * Sp + I] - M) * (X[(Nn * C + Ch) * Sp + I] - M);
+        V /= double(N * Sp);
+        for (size_t Nn = 0; Nn < N; ++Nn)
+          for (size_t I = 0; I < Sp; ++I) {
+            size_t P = (Nn * C + Ch) * Sp + I;
+            double Ref = (X[P] - M) / std::sqrt(V + 1e-2) * Scale[Ch] + B[Ch];
+            ASSERT_NEAR(Y[P], Ref, Tol * (1 + std::fabs(Ref))) << "y at " << P;
+          }
+        if (Outputs == 3) {
+          double RM = Mean[Ch] * 0.75 + M * 0.25, RV = Var[Ch] * 0.75 + V * 0.25;
+          ASSERT_NEAR(decode(Out[1], Type)[Ch], RM, Tol * (1 + std::fabs(RM)));
+          ASSERT_NEAR(decode(Out[2], Type)[Ch], RV, Tol * (1 + std::fabs(RV)));
+        }
+      }
+    }
+}
+
+TEST(NativeNormalization, RmsNormEveryAxisAndType) {
+  Shape S{2, 3, 4, 5};
+  std::vector<double> X = gridValues(elementCount(S), 21);
+  for (int64_t Axis : {0, 1, 2, 3, -1, -3})
+    for (bool FullScale : {true, false})
+      for (const char *Type : {"F32", "F64", "F16", "BF16"}) {
+        SCOPED_TRACE(std::string(Type) + " axis " + std::to_string(Axis) +
+                     (FullScale ? " full scale" : " broadcast scale"));
+        size_t A = size_t(Axis < 0 ? Axis + 4 : Axis), Rows = 1, Len = 1;
+        for (size_t I = 0; I < 4; ++I)
+          (I < A ? Rows : Len) *= size_t(S[I]);
+        // Scale: the whole normalized shape, or its last dim only (broadcast).
+        Shape ScaleShape = FullScale ? Shape(S.begin() + std::ptrdiff_t(A), S.end()) : Shape{5};
+        std::vector<double> Scale = gridValues(elementCount(ScaleShape), 22);
+        GraphSpec G;
+        G.tensor("x", S, Type).tensor("w", ScaleShape, Type).tensor("y", S, Type);
+        G.input("x").input("w").output("y");
+        std::vector<std::string> Attrs{attrInt("axis", Axis)};
+        if (Axis == 1)
+          Attrs.push_back(attrFloat("epsilon", 0.1));
+        G.node("r", "RMSNormalization", {"x", "w"}, {"y"}, Attrs);
+        TempDir Dir;
+        auto Y = decode(run(*load(G, Dir), {encode(X, Type), encode(Scale, Type)}, 4)[0], Type);
+        double Eps = Axis == 1 ? 0.1 : 1e-5;
+        for (size_t R = 0; R < Rows; ++R) {
+          double Sq = 0;
+          for (size_t I = 0; I < Len; ++I)
+            Sq += X[R * Len + I] * X[R * Len + I];
+          double Rms = std::sqrt(Sq / double(Len) + Eps);
+          for (size_t I = 0; I < Len; ++I) {
+            double W = FullScale ? Scale[I] : Scale[I % 5];
+            double Ref = X[R * Len + I] / Rms * W;
+            ASSERT_NEAR(Y[R * Len + I], Ref, typeTolerance(Type) * 2 * (1 + std::fabs(Ref)))
+                << "at " << R * Len + I;
+          }
+        }
+      }
+}
+
+TEST(NativeNormalization, RmsNormMixedTypesAndValidation) {
+  // X F32, scale (and so Y) F16.
+  Shape S{3, 8};
+  std::vector<double> X = gridValues(24, 31), Scale = gridValues(8, 32);
+  GraphSpec G;
+  G.tensor("x", S).tensor("w", {8}, "F16").tensor("y", S, "F16").input("x").input("w").output("y");
+  G.node("r", "RMSNormalization", {"x", "w"}, {"y"}, {attrInt("stash_type", 1)});
+  TempDir Dir;
+  auto Y = decode(run(*load(G, Dir), {encode(X, "F32"), encode(Scale, "F16")})[0], "F16");
+  for (size_t R = 0; R < 3; ++R) {
+    double Sq = 0;
+    for (size_t I = 0; I < 8; ++I)
+      Sq += X[R * 8 + I] * X[R * 8 + I];
+    for (size_t I = 0; I < 8; ++I) {
+      double Ref = X[R * 8 + I] / std::sqrt(Sq / 8 + 1e-5) * Scale[I];
+      ASSERT_NEAR(Y[R * 8 + I], Ref, 4e-3 * (1 + std::fabs(Ref)));
+    }
+  }
+  auto Spec = [](Shape W, const char *YType, std::vector<std::string> Attrs) {
+    GraphSpec G;
+    G.tensor("x", {3, 8}).tensor("w", W).tensor("y", {3, 8}, YType).input("x").input("w");
+    G.output("y").node("r", "RMSNormalization", {"x", "w"}, {"y"}, Attrs);
+    return G;
+  };
+  expectLoadError(Spec({3}, "F32", {}), OPTIMA_STATUS_INVALID_MODEL, {"does not broadcast"});
+  expectLoadError(Spec({8}, "F16", {}), OPTIMA_STATUS_INVALID_MODEL, {"output \"y\""});
+  expectLoadError(Spec({8}, "F32", {attrInt("axis", 2)}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"out of range"});
+  expectLoadError(Spec({8}, "F32", {attrInt("stash_type", 7)}), OPTIMA_STATUS_INVALID_MODEL,
+                  {"stash_type"});
 }

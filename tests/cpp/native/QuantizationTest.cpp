@@ -377,7 +377,7 @@ TEST(NativeQuantization, RefusesUnsupportedTypesAndBadParameters) {
   Q32.tensor("x", {4}).constant("s", {}, encode({1.0}, "F32")).tensor("y", {4}, "I32");
   Q32.input("x").output("y").node("q", "QuantizeLinear", {"x", "s"}, {"y"});
   expectLoadError(Q32, OPTIMA_STATUS_UNSUPPORTED,
-                  {"I32 tensor \"y\"", "float8, int4/uint4 and int2 are not supported"});
+                  {"I32 tensor \"y\"", "quantized types supported are int8, uint8"});
   GraphSpec D64;
   D64.tensor("x", {4}, "U8").constant("s", {}, encode({1.0}, "F64"), "F64").tensor("y", {4}, "F64");
   D64.input("x").output("y").node("dq", "DequantizeLinear", {"x", "s"}, {"y"});
@@ -399,4 +399,156 @@ TEST(NativeQuantization, RefusesUnsupportedTypesAndBadParameters) {
   MMI.tensor("a", {2, 3}, "I16").tensor("b", {3, 2}, "I16").tensor("y", {2, 2}, "I32");
   MMI.input("a").input("b").output("y").node("m", "MatMulInteger", {"a", "b"}, {"y"});
   expectLoadError(MMI, OPTIMA_STATUS_UNSUPPORTED, {"I16 input \"a\" (int8 and uint8 are supported)"});
+}
+
+// ---- ONNX low-precision types (one byte per element: the 4/2-bit code in the low bits).
+
+namespace {
+
+struct SmallInt {
+  const char *Name;
+  int Bits;
+  bool Signed;
+};
+const SmallInt SmallInts[] = {{"I4", 4, true}, {"U4", 4, false}, {"I2", 2, true}, {"U2", 2, false}};
+
+double smallIntLo(const SmallInt &T) { return T.Signed ? -double(1 << (T.Bits - 1)) : 0.0; }
+double smallIntHi(const SmallInt &T) { return T.Signed ? double((1 << (T.Bits - 1)) - 1) : double((1 << T.Bits) - 1); }
+uint8_t smallIntCode(const SmallInt &T, double V) { return uint8_t(int64_t(V) & ((1 << T.Bits) - 1)); }
+double smallIntDecode(const SmallInt &T, uint8_t B) {
+  int V = B & ((1 << T.Bits) - 1);
+  return T.Signed && V >= (1 << (T.Bits - 1)) ? double(V - (1 << T.Bits)) : double(V);
+}
+
+} // namespace
+
+TEST(NativeQuantizeLinear, SmallIntegersEveryLayout) {
+  for (const QCase &C : qcases())
+    for (const SmallInt &T : SmallInts)
+      for (bool WithZero : {true, false}) {
+        SCOPED_TRACE(C.Label + " " + T.Name + (WithZero ? " zp" : ""));
+        size_t N = elementCount(C.X), NP = elementCount(C.Param);
+        std::vector<double> X(N), S(NP), Z(NP);
+        for (size_t I = 0; I < N; ++I) // ties, negatives and values past the range
+          X[I] = double(int(I * 37 % 81) - 40) * 0.0625;
+        Bytes ZB(NP);
+        for (size_t I = 0; I < NP; ++I) {
+          S[I] = 0.125 * double(1 + I % 4);
+          Z[I] = smallIntLo(T) + double(I % size_t(smallIntHi(T) - smallIntLo(T) + 1));
+          ZB[I] = smallIntCode(T, Z[I]);
+        }
+        GraphSpec G;
+        G.tensor("x", C.X).constant("s", C.Param, encode(S, "F32"), "F32");
+        std::vector<std::string> Ins{"x", "s"};
+        if (WithZero) {
+          G.constant("z", C.Param, ZB, T.Name);
+          Ins.push_back("z");
+        }
+        G.tensor("y", C.X, T.Name).input("x").output("y");
+        G.node("q", "QuantizeLinear", Ins, {"y"}, axisAttrs(C));
+        TempDir Dir;
+        auto Graph = load(G, Dir);
+        Bytes Y = run(*Graph, {encode(X, "F32")})[0];
+        for (size_t I = 0; I < N; ++I) {
+          size_t P = paramIndex(C.X, C.Param, C.Axis, C.Block, I);
+          double Q = std::nearbyint(double(float(X[I]) / float(S[P]))) + (WithZero ? Z[P] : 0.0);
+          Q = std::min(smallIntHi(T), std::max(smallIntLo(T), Q));
+          ASSERT_EQ(int(Y[I]), int(smallIntCode(T, Q))) << "at " << I << " x=" << X[I] << " scale=" << S[P];
+        }
+      }
+}
+
+TEST(NativeDequantizeLinear, SmallIntegersEveryLayout) {
+  for (const QCase &C : qcases())
+    for (const SmallInt &T : SmallInts) {
+      SCOPED_TRACE(C.Label + " " + T.Name);
+      size_t N = elementCount(C.X), NP = elementCount(C.Param);
+      Bytes XB(N), ZB(NP);
+      std::vector<double> S(NP);
+      for (size_t I = 0; I < N; ++I)
+        XB[I] = uint8_t((I * 7) & ((1 << T.Bits) - 1));
+      for (size_t I = 0; I < NP; ++I) {
+        S[I] = 0.25 * double(1 + I % 3);
+        ZB[I] = uint8_t((I * 3 + 1) & ((1 << T.Bits) - 1));
+      }
+      GraphSpec G;
+      G.tensor("x", C.X, T.Name).tensor("z", C.Param, T.Name).input("x").input("z");
+      G.constant("s", C.Param, encode(S, "F32"), "F32").tensor("y", C.X).output("y");
+      G.node("dq", "DequantizeLinear", {"x", "s", "z"}, {"y"}, axisAttrs(C));
+      TempDir Dir;
+      auto Graph = load(G, Dir);
+      std::vector<double> Y = decode(run(*Graph, {XB, ZB})[0], "F32");
+      for (size_t I = 0; I < N; ++I) {
+        size_t P = paramIndex(C.X, C.Param, C.Axis, C.Block, I);
+        double Ref = double(float(smallIntDecode(T, XB[I]) - smallIntDecode(T, ZB[P])) * float(S[P]));
+        ASSERT_EQ(Y[I], Ref) << "at " << I;
+      }
+    }
+}
+
+TEST(NativeQuantizeLinear, Float8SaturatesOrOverflows) {
+  // x / 2 = 0, 0.5, 1, 50000, 100 (-> 96: 1.5625 * 2^6 ties to 1.5 * 2^6), -0.25.
+  // E4M3FN codes: 0x00, 0x30, 0x38, 0x7E (448) / 0x7F (NaN without saturation), 0x6C, 0xA8.
+  for (int64_t Saturate : {1, 0}) {
+    GraphSpec G;
+    G.tensor("x", {6}).constant("s", {}, encode({2.0}, "F32")).constant("z", {}, Bytes{0}, "F8E4M3FN");
+    G.tensor("y", {6}, "F8E4M3FN").input("x").output("y");
+    G.node("q", "QuantizeLinear", {"x", "s", "z"}, {"y"}, {attrInt("saturate", Saturate)});
+    TempDir Dir;
+    auto Graph = load(G, Dir);
+    Bytes Y = run(*Graph, {toBytes(std::vector<float>{0, 1, 2, 1e5f, 200, -0.5f})})[0];
+    EXPECT_EQ(Y, (Bytes{0x00, 0x30, 0x38, uint8_t(Saturate ? 0x7E : 0x7F), 0x6C, 0xA8})) << "saturate " << Saturate;
+  }
+  // E5M2, per axis: scale [1, 4]; 1e6 / 1 saturates to 57344 (0x7B); 6 / 4 = 1.5 -> 0x3E.
+  GraphSpec G;
+  G.tensor("x", {2, 2}).constant("s", {2}, encode({1.0, 4.0}, "F32")).tensor("y", {2, 2}, "F8E5M2");
+  G.input("x").output("y").node("q", "QuantizeLinear", {"x", "s"}, {"y"}, {attrInt("axis", 1), attrInt("output_dtype", 19)});
+  TempDir Dir;
+  auto Graph = load(G, Dir);
+  EXPECT_EQ(run(*Graph, {toBytes(std::vector<float>{1e6f, 6, -1, 0})})[0], (Bytes{0x7B, 0x3E, 0xBC, 0x00}));
+}
+
+TEST(NativeQuantizeLinear, Float4AddsZeroPointAndClamps) {
+  // Blocked (block 2 on axis 1): scales [[1, 2]]; zero points [[0.5, 0]] (codes 0x1, 0x0).
+  // x / s + z = 0.5+0.5=1 (0x2), 2.5+0.5=3 (0x5), 20/2=10 -> 6 (0x7), -3/2=-1.5 (0xB).
+  GraphSpec G;
+  G.tensor("x", {1, 4}).constant("s", {1, 2}, encode({1.0, 2.0}, "F32")).constant("z", {1, 2}, Bytes{0x1, 0x0}, "F4E2M1");
+  G.tensor("y", {1, 4}, "F4E2M1").input("x").output("y");
+  G.node("q", "QuantizeLinear", {"x", "s", "z"}, {"y"}, {attrInt("axis", 1), attrInt("block_size", 2)});
+  TempDir Dir;
+  auto Graph = load(G, Dir);
+  EXPECT_EQ(run(*Graph, {toBytes(std::vector<float>{0.5f, 2.5f, 20, -3})})[0], (Bytes{0x2, 0x5, 0x7, 0xB}));
+}
+
+TEST(NativeDequantizeLinear, Float8AndFloat4) {
+  struct Case {
+    const char *Type;
+    Bytes X;
+    std::vector<float> Want; // x * 3
+  };
+  const double NaN = std::numeric_limits<double>::quiet_NaN();
+  for (const Case &C : {Case{"F8E4M3FN", {0x38, 0x7E, 0xB9, 0x01}, {3, 1344, -3.375f, 3 * 0x1p-9f}},
+                        Case{"F8E5M2", {0x3C, 0x7C, 0x01}, {3, float(INFINITY), 3 * 0x1p-16f}},
+                        Case{"F8E4M3FNUZ", {0x40, 0x80}, {3, float(NaN)}},
+                        Case{"F8E5M2FNUZ", {0x40, 0xFF}, {3, -3 * 57344.0f}},
+                        Case{"F4E2M1", {0x1, 0x7, 0xF}, {1.5f, 18, -18}}}) {
+    SCOPED_TRACE(C.Type);
+    int64_t N = int64_t(C.X.size());
+    GraphSpec G;
+    G.tensor("x", {N}, C.Type).constant("s", {}, encode({3.0}, "F32")).tensor("y", {N});
+    G.input("x").output("y").node("dq", "DequantizeLinear", {"x", "s"}, {"y"});
+    TempDir Dir;
+    auto Graph = load(G, Dir);
+    std::vector<float> Y = fromBytes<float>(run(*Graph, {C.X})[0]);
+    for (size_t I = 0; I < C.Want.size(); ++I) {
+      if (std::isnan(C.Want[I]))
+        EXPECT_TRUE(std::isnan(Y[I])) << I;
+      else
+        EXPECT_EQ(Y[I], C.Want[I]) << I;
+    }
+  }
+  GraphSpec E8;
+  E8.tensor("x", {2}, "F8E8M0").constant("s", {}, encode({1.0}, "F32")).tensor("y", {2});
+  E8.input("x").output("y").node("dq", "DequantizeLinear", {"x", "s"}, {"y"});
+  expectLoadError(E8, OPTIMA_STATUS_UNSUPPORTED, {"F8E8M0 tensor \"x\""});
 }

@@ -1,6 +1,7 @@
-// TopK and CumSum vs references written here (std::stable_sort on (value, index) pairs;
-// running sums in double).
+// TopK, CumSum and CumProd vs references written here (std::stable_sort on (value, index)
+// pairs; running sums and products in double).
 #include "NativeTestUtil.h"
+#include "OpTestTypes.h"
 
 #include <gtest/gtest.h>
 
@@ -159,4 +160,78 @@ TEST(NativeSort, CumSumAxisAsGraphInput) {
   EXPECT_NE(std::string(Instance.failureMessage()).find("axis 2 is out of range for rank 2"),
             std::string::npos)
       << Instance.failureMessage();
+}
+
+TEST(NativeSort, CumProdEveryTypeAxisAndMode) {
+  Shape S{3, 9, 4};
+  std::vector<float> R = randomFloats(elementCount(S), 29, -3.49f, 3.49f);
+  std::vector<double> Ints(R.size()), Floats(R.size());
+  for (size_t I = 0; I < R.size(); ++I) {
+    Ints[I] = std::round(R[I]);                  // -3..3: |product of 9| <= 19683
+    Floats[I] = 1.0 + std::round(R[I] * 8) / 32; // near 1, exact in F16/BF16
+  }
+  for (int64_t Axis : {0, 1, 2, -1})
+    for (int64_t Exclusive : {0, 1})
+      for (int64_t Reverse : {0, 1})
+        for (const char *Type : {"F32", "F64", "F16", "BF16", "I32", "I64", "U32", "U64"}) {
+          SCOPED_TRACE(std::string(Type) + " axis " + std::to_string(Axis) + " excl " +
+                       std::to_string(Exclusive) + " rev " + std::to_string(Reverse));
+          std::string T = Type;
+          bool IsFloat = T[0] == 'F' || T[0] == 'B';
+          std::vector<double> X = IsFloat ? Floats : Ints;
+          if (T[0] == 'U')
+            for (double &V : X)
+              V = std::fabs(V);
+          size_t A = size_t(Axis < 0 ? Axis + 3 : Axis);
+          Split P = splitAt(S, A);
+          std::vector<double> Ref(X.size());
+          for (size_t O = 0; O < P.Outer; ++O)
+            for (size_t In = 0; In < P.Inner; ++In) {
+              double Prod = 1;
+              for (size_t Step = 0; Step < P.Len; ++Step) {
+                size_t J = Reverse ? P.Len - 1 - Step : Step;
+                size_t Pos = (O * P.Len + J) * P.Inner + In;
+                if (!Exclusive)
+                  Prod *= X[Pos];
+                Ref[Pos] = Prod;
+                if (Exclusive)
+                  Prod *= X[Pos];
+              }
+            }
+          GraphSpec G;
+          G.tensor("x", S, Type).tensor("y", S, Type).input("x").output("y");
+          G.constant("axis", {}, toBytes(std::vector<int64_t>{Axis}), "I64");
+          G.node("c", "CumProd", {"x", "axis"}, {"y"},
+                 {attrInt("exclusive", Exclusive), attrInt("reverse", Reverse)});
+          TempDir Dir;
+          auto Y = decode(run(*load(G, Dir), {encode(X, Type)}, 4)[0], Type);
+          double Tol = IsFloat ? typeTolerance(T) * 4 : 0;
+          for (size_t I = 0; I < Y.size(); ++I)
+            ASSERT_NEAR(Y[I], Ref[I], Tol * (1 + std::fabs(Ref[I]))) << "at " << I;
+        }
+}
+
+TEST(NativeSort, CumProdIntegerWrapAndRuntimeAxis) {
+  {
+    // 65536 * 65536 wraps to 0 in 32 bits (two's complement, like numpy's int32 cumprod).
+    GraphSpec G;
+    G.tensor("x", {3}, "I32").tensor("y", {3}, "I32").input("x").output("y");
+    G.constant("axis", {}, toBytes(std::vector<int32_t>{0}), "I32");
+    G.node("c", "CumProd", {"x", "axis"}, {"y"});
+    TempDir Dir;
+    auto Y = fromBytes<int32_t>(
+        run(*load(G, Dir), {toBytes(std::vector<int32_t>{65536, 65536, 3})})[0]);
+    EXPECT_EQ(Y, (std::vector<int32_t>{65536, 0, 0}));
+  }
+  GraphSpec G;
+  G.tensor("x", {2, 3}).tensor("axis", {}, "I32").tensor("y", {2, 3});
+  G.input("x").input("axis").output("y");
+  G.node("c", "CumProd", {"x", "axis"}, {"y"}, {attrInt("exclusive", 1)});
+  TempDir Dir;
+  auto Graph = load(G, Dir);
+  std::vector<float> X{1, 2, 3, 4, 5, 6};
+  auto Y = fromBytes<float>(run(*Graph, {toBytes(X), toBytes(std::vector<int32_t>{0})})[0]);
+  EXPECT_EQ(Y, (std::vector<float>{1, 1, 1, 1, 2, 3}));
+  Y = fromBytes<float>(run(*Graph, {toBytes(X), toBytes(std::vector<int32_t>{-1})})[0]);
+  EXPECT_EQ(Y, (std::vector<float>{1, 1, 2, 1, 4, 20}));
 }

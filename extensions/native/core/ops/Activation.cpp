@@ -1,7 +1,8 @@
 // Activations: Relu (floats, signed integers), PRelu (floats, I32/I64/U32/U64, slope broadcast
 // to X), Shrink and Clip (numeric), and the float-only LeakyRelu, Elu, Selu, Celu, Sigmoid,
-// HardSigmoid, HardSwish, Softplus, Softsign, Tanh, Mish, Gelu, ThresholdedRelu. Output shape
-// and type equal X's. F16/BF16 are computed in float, attributes converted to the compute type.
+// HardSigmoid, HardSwish, Swish, Softplus, Softsign, Tanh, Mish, Gelu, ThresholdedRelu. Output
+// shape and type equal X's. F16/BF16 are computed in float, attributes converted to the compute
+// type.
 #include "elementwise/Common.h"
 
 #include <cmath>
@@ -44,6 +45,10 @@ struct SigmoidOp {
     C E = std::exp(X);
     return E / (C(1) + E);
   }
+};
+struct SwishOp { // x * sigmoid(alpha * x)
+  double Alpha;
+  template <typename C> C operator()(C X) const { return X * SigmoidOp{}(C(Alpha) * X); }
 };
 struct HardSigmoidOp {
   double Alpha, Beta;
@@ -129,6 +134,7 @@ std::unique_ptr<Kernel> makeAlpha(const NodeContext &Ctx, double Default) {
 
 std::unique_ptr<Kernel> makeLeakyRelu(const NodeContext &Ctx) { return makeAlpha<LeakyReluOp>(Ctx, 0.01); }
 std::unique_ptr<Kernel> makeElu(const NodeContext &Ctx) { return makeAlpha<EluOp>(Ctx, 1.0); }
+std::unique_ptr<Kernel> makeSwish(const NodeContext &Ctx) { return makeAlpha<SwishOp>(Ctx, 1.0); }
 std::unique_ptr<Kernel> makeThresholdedRelu(const NodeContext &Ctx) {
   return makeAlpha<ThresholdedReluOp>(Ctx, 1.0);
 }
@@ -264,6 +270,7 @@ void registerActivationOps(OpRegistry &R) {
   R.add("ThresholdedRelu", makeThresholdedRelu);
   R.add("Shrink", makeShrink);
   R.add("Clip", makeClip);
+  R.add("Swish", makeSwish);
 }
 
 } // namespace optima_v2::native

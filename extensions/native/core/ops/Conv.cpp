@@ -1,8 +1,9 @@
 // Conv (ONNX): 1 to 6 spatial dims, groups (incl. depthwise), strides, dilations, explicit pads or
-// auto_pad, optional bias. F32 and F64 compute in their own type; F16/BF16 are converted to float
+// auto_pad, optional bias, optional fused activation (Epilogue.h). F32 and F64 compute in their own type; F16/BF16 are converted to float
 // (constant weights once at load, activations per run into scratch).
 #include "../OpRegistry.h"
 #include "conv/ConvCommon.h"
+#include "Epilogue.h"
 #include "conv/Staging.h"
 
 namespace optima_v2::native {
@@ -14,10 +15,11 @@ template <typename S> class ConvKernel final : public Kernel {
   static constexpr bool Staged = !std::is_same_v<S, C>;
 
 public:
-  ConvKernel(const NodeContext &Ctx, const ConvGeometry &G)
+  ConvKernel(const NodeContext &Ctx, const ConvGeometry &G, const Epilogue &Ep)
       : Engine(G), X(Ctx.inputId(0)), W(Ctx.inputId(1)), B(Ctx.input(2) ? Ctx.inputId(2) : -1),
         Y(Ctx.outputId(0)) {
     Engine.checkScratch(Ctx);
+    Engine.setEpilogue(Ep);
     const TensorInfo &WI = *Ctx.input(1);
     const TensorInfo *BI = Ctx.input(2);
     EngineOffset = Layout.add(Engine.scratchBytes());
@@ -86,7 +88,8 @@ private:
 
 std::unique_ptr<Kernel> makeConv(const NodeContext &Ctx) {
   Ctx.expectArity(2, 3, 1);
-  Ctx.allowAttributes({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+  Ctx.allowAttributes({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides",
+                       OPTIMA_V2_EPILOGUE_ATTRIBUTES});
   const std::initializer_list<int32_t> Types = {OPTIMA_ELEMENT_F32, OPTIMA_ELEMENT_F64,
                                                 OPTIMA_ELEMENT_F16, OPTIMA_ELEMENT_BF16};
   Ctx.requireType(0, Types);
@@ -98,11 +101,12 @@ std::unique_ptr<Kernel> makeConv(const NodeContext &Ctx) {
   ConvGeometry G;
   Dims OutShape = planConv(Ctx, Ctx.input(0)->Shape, Ctx.input(1)->Shape, Ctx.input(2), G);
   Ctx.expectOutput(0, Type, OutShape);
+  Epilogue Ep = readEpilogue(Ctx, Type);
   std::unique_ptr<Kernel> K;
   dispatchType(Type, [&](auto Tag) {
     using T = typename decltype(Tag)::type;
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || isHalfLike<T>)
-      K = std::make_unique<ConvKernel<T>>(Ctx, G);
+      K = std::make_unique<ConvKernel<T>>(Ctx, G, Ep);
   });
   return K;
 }

@@ -1,9 +1,11 @@
 // ConvTranspose (ONNX): 1 to 6 spatial dims, groups, strides, dilations, pads, output_padding,
 // output_shape and auto_pad. Per image and group: Col = W_g^T * X_g through the GEMM (weights
 // pre-transposed at load when constant), then col2im scatter-adds Col into the output planes.
-// F32/F64 compute in their own type; F16/BF16 in float.
+// F32/F64 compute in their own type; F16/BF16 in float. Optional fused activation (Epilogue.h)
+// applied per output plane right after its scatter.
 #include "../OpRegistry.h"
 #include "conv/ConvCommon.h"
+#include "Epilogue.h"
 #include "conv/Staging.h"
 
 namespace optima_v2::native {
@@ -26,8 +28,8 @@ template <typename S> class ConvTransposeKernel final : public Kernel {
   static constexpr bool Staged = !std::is_same_v<S, C>;
 
 public:
-  ConvTransposeKernel(const NodeContext &Ctx, const TransposeGeometry &Geo)
-      : G(Geo), X(Ctx.inputId(0)), W(Ctx.inputId(1)), B(Ctx.input(2) ? Ctx.inputId(2) : -1),
+  ConvTransposeKernel(const NodeContext &Ctx, const TransposeGeometry &Geo, const Epilogue &Ep)
+      : G(Geo), Ep(Ep), X(Ctx.inputId(0)), W(Ctx.inputId(1)), B(Ctx.input(2) ? Ctx.inputId(2) : -1),
         Y(Ctx.outputId(0)) {
     const TensorInfo &WI = *Ctx.input(1);
     const TensorInfo *BI = Ctx.input(2);
@@ -147,6 +149,7 @@ private:
                   O[(Cc - Lo) * St] += I[Cc];
               });
             }
+            Ep.apply(Plane, G.OutPlane); // fused activation while the plane is in cache
           }
         });
       }
@@ -154,6 +157,7 @@ private:
   }
 
   TransposeGeometry G;
+  Epilogue Ep;
   int32_t X, W, B, Y;
   ScratchLayout Layout;
   size_t ColOffset = 0, XOffset = 0, YOffset = 0, WOffset = 0, BOffset = 0;
@@ -164,7 +168,7 @@ private:
 std::unique_ptr<Kernel> makeConvTranspose(const NodeContext &Ctx) {
   Ctx.expectArity(2, 3, 1);
   Ctx.allowAttributes({"auto_pad", "dilations", "group", "kernel_shape", "output_padding",
-                       "output_shape", "pads", "strides"});
+                       "output_shape", "pads", "strides", OPTIMA_V2_EPILOGUE_ATTRIBUTES});
   Ctx.requireType(0, {OPTIMA_ELEMENT_F32, OPTIMA_ELEMENT_F64, OPTIMA_ELEMENT_F16,
                       OPTIMA_ELEMENT_BF16});
   int32_t Type = Ctx.input(0)->Type;
@@ -254,6 +258,7 @@ std::unique_ptr<Kernel> makeConvTranspose(const NodeContext &Ctx) {
     OutShape.push_back(Out);
   }
   Ctx.expectOutput(0, Type, OutShape);
+  Epilogue Ep = readEpilogue(Ctx, Type);
   for (size_t D = Rank; D-- > 0;) {
     SG.InStride[D] = int64_t(SG.InPlane);
     SG.OutStride[D] = int64_t(SG.OutPlane);
@@ -268,7 +273,7 @@ std::unique_ptr<Kernel> makeConvTranspose(const NodeContext &Ctx) {
   dispatchType(Type, [&](auto Tag) {
     using T = typename decltype(Tag)::type;
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || isHalfLike<T>)
-      Kn = std::make_unique<ConvTransposeKernel<T>>(Ctx, G);
+      Kn = std::make_unique<ConvTransposeKernel<T>>(Ctx, G, Ep);
   });
   return Kn;
 }

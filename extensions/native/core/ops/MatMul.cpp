@@ -2,8 +2,10 @@
 // and Gemm (transA/transB, alpha, beta, optional C broadcast to [M, N]).
 // Types: F32 (blocked sgemm), F64 and I32/I64/U32/U64 (generic GEMM in their own type; integers
 // wrap), F16/BF16 (converted to float in scratch; constant operands converted once at load).
+// Both take an optional fused activation (Epilogue.h; float types), applied per GEMM tile.
 #include "../Broadcast.h"
 #include "../OpRegistry.h"
+#include "Epilogue.h"
 #include "conv/GemmGeneric.h"
 #include "conv/Staging.h"
 
@@ -60,8 +62,9 @@ template <typename S> class MatMulKernel final : public Kernel {
   using C = ComputeType<S>;
 
 public:
-  MatMulKernel(const NodeContext &Ctx, GemmShape Shape, BroadcastPlan Batch, size_t BatchCount)
-      : Out(Ctx.outputId(0)), Shape(Shape), Batch(Batch), BatchCount(BatchCount) {
+  MatMulKernel(const NodeContext &Ctx, GemmShape Shape, BroadcastPlan Batch, size_t BatchCount,
+               const Epilogue &Ep)
+      : Ep(Ep), Out(Ctx.outputId(0)), Shape(Shape), Batch(Batch), BatchCount(BatchCount) {
     A.plan(Ctx, 0, Layout);
     B.plan(Ctx, 1, Layout);
     OutElements = Ctx.output(0).Elements;
@@ -88,7 +91,8 @@ public:
         OffA += I * Batch.StrideA[D];
         OffB += I * Batch.StrideB[D];
       }
-      gemmAny<C>(Shape, PA + OffA * SizeA, PB + OffB * SizeB, false, PO + Bi * SizeO, Inner);
+      gemmAny<C>(Shape, PA + OffA * SizeA, PB + OffB * SizeB, false, PO + Bi * SizeO, Inner,
+                 &Ep);
     };
     // Many batches: one task per batch; few batches: parallelism inside each product.
     if (BatchCount > 1 && BatchCount >= Ctx.threadCount()) {
@@ -108,6 +112,7 @@ public:
 
 private:
   Operand<S> A, B;
+  Epilogue Ep;
   int32_t Out;
   GemmShape Shape;
   BroadcastPlan Batch;
@@ -127,7 +132,7 @@ void requireSameTypes(const NodeContext &Ctx, size_t Count) {
 
 std::unique_ptr<Kernel> makeMatMul(const NodeContext &Ctx) {
   Ctx.expectArity(2, 2, 1);
-  Ctx.allowAttributes({});
+  Ctx.allowAttributes({OPTIMA_V2_EPILOGUE_ATTRIBUTES});
   Ctx.requireType(0, GemmTypes);
   requireSameTypes(Ctx, 2);
   const TensorInfo &A = *Ctx.input(0);
@@ -153,6 +158,7 @@ std::unique_ptr<Kernel> makeMatMul(const NodeContext &Ctx) {
   if (!VecB)
     OutShape.push_back(N);
   Ctx.expectOutput(0, A.Type, OutShape);
+  Epilogue Ep = readEpilogue(Ctx, A.Type);
   GemmShape G;
   G.M = size_t(M);
   G.N = size_t(N);
@@ -168,7 +174,7 @@ std::unique_ptr<Kernel> makeMatMul(const NodeContext &Ctx) {
   dispatchType(A.Type, [&](auto Tag) {
     using T = typename decltype(Tag)::type;
     if constexpr (isGemmType<T>())
-      Kn = std::make_unique<MatMulKernel<T>>(Ctx, G, Plan, BatchCount);
+      Kn = std::make_unique<MatMulKernel<T>>(Ctx, G, Plan, BatchCount, Ep);
   });
   return Kn;
 }
@@ -179,8 +185,8 @@ template <typename S> class GemmKernel final : public Kernel {
 
 public:
   GemmKernel(const NodeContext &Ctx, GemmShape Shape, double Alpha, double Beta, bool UseC,
-             size_t CRowStride, size_t CColStride)
-      : Y(Ctx.outputId(0)), Shape(Shape), Alpha(Alpha), Beta(Beta), CRowStride(CRowStride),
+             size_t CRowStride, size_t CColStride, const Epilogue &Ep)
+      : Ep(Ep), Y(Ctx.outputId(0)), Shape(Shape), Alpha(Alpha), Beta(Beta), CRowStride(CRowStride),
         CColStride(CColStride) {
     A.plan(Ctx, 0, Layout);
     B.plan(Ctx, 1, Layout);
@@ -209,11 +215,12 @@ public:
             PY[I * N + J] = float(Beta) * PC[I * CRowStride + J * CColStride];
         GemmBeta = 1.0f;
       }
-      sgemm(Shape, float(Alpha), PA, PB, GemmBeta, PY, &Ctx);
+      sgemm(Shape, float(Alpha), PA, PB, GemmBeta, PY, &Ctx, &Ep);
     } else {
-      gemmAny<C>(Shape, PA, PB, false, PY, &Ctx);
-      if (Alpha != 1.0 || PC) {
-        for (size_t I = 0; I < M; ++I)
+      bool Combine = Alpha != 1.0 || PC;
+      gemmAny<C>(Shape, PA, PB, false, PY, &Ctx, Combine ? nullptr : &Ep);
+      if (Combine) {
+        for (size_t I = 0; I < M; ++I) {
           for (size_t J = 0; J < N; ++J) {
             C &V = PY[I * N + J];
             if constexpr (IsFloat) {
@@ -223,6 +230,8 @@ public:
               V = C(R);
             }
           }
+          Ep.apply(PY + I * N, N); // the finished row
+        }
       }
     }
     if constexpr (!std::is_same_v<S, C>)
@@ -231,6 +240,7 @@ public:
 
 private:
   Operand<S> A, B, CIn;
+  Epilogue Ep;
   int32_t Y;
   GemmShape Shape;
   double Alpha, Beta;
@@ -241,7 +251,7 @@ private:
 
 std::unique_ptr<Kernel> makeGemm(const NodeContext &Ctx) {
   Ctx.expectArity(2, 3, 1);
-  Ctx.allowAttributes({"alpha", "beta", "transA", "transB"});
+  Ctx.allowAttributes({"alpha", "beta", "transA", "transB", OPTIMA_V2_EPILOGUE_ATTRIBUTES});
   Ctx.requireType(0, GemmTypes);
   requireSameTypes(Ctx, 3);
   const TensorInfo &A = *Ctx.input(0);
@@ -274,6 +284,7 @@ std::unique_ptr<Kernel> makeGemm(const NodeContext &Ctx) {
     ColStride = C2[1] == 1 ? 0 : 1;
   }
   Ctx.expectOutput(0, A.Type, {M, N});
+  Epilogue Ep = readEpilogue(Ctx, A.Type);
   GemmShape G;
   G.M = size_t(M);
   G.N = size_t(N);
@@ -288,7 +299,7 @@ std::unique_ptr<Kernel> makeGemm(const NodeContext &Ctx) {
   dispatchType(A.Type, [&](auto Tag) {
     using T = typename decltype(Tag)::type;
     if constexpr (isGemmType<T>())
-      Kn = std::make_unique<GemmKernel<T>>(Ctx, G, Alpha, Beta, UseC, RowStride, ColStride);
+      Kn = std::make_unique<GemmKernel<T>>(Ctx, G, Alpha, Beta, UseC, RowStride, ColStride, Ep);
   });
   return Kn;
 }

@@ -1,4 +1,5 @@
-// Op family: BatchNormalization (inference), InstanceNormalization, LayerNormalization,
+// Op family: BatchNormalization (inference and training_mode=1), RMSNormalization,
+// InstanceNormalization, LayerNormalization,
 // GroupNormalization, LRN, MeanVarianceNormalization, LpNormalization (F32, F16, BF16, F64).
 //
 // Statistics are accumulated in double (cheap next to the memory traffic, and it keeps
@@ -138,16 +139,84 @@ NCS splitNC(const NodeContext &Ctx, const TensorInfo &X) {
   return S;
 }
 
+// Training mode: per channel, the batch mean and population variance over N and the spatial
+// dims normalize X; running_mean/var = input * momentum + batch * (1 - momentum).
+template <typename T> class BatchNormTrainKernel final : public Kernel {
+public:
+  BatchNormTrainKernel(int32_t X, int32_t Y, Param Scale, Param Bias, Param Mean, Param Var,
+                       Param RunMean, Param RunVar, NCS S, double Eps, double Momentum)
+      : XId(X), YId(Y), Scale(Scale), Bias(Bias), Mean(Mean), Var(Var), RunMean(RunMean),
+        RunVar(RunVar), S(S), Eps(Eps), Momentum(Momentum) {}
+
+  void run(const KernelContext &Ctx) const override {
+    const T *X = Ctx.tensor<const T>(XId);
+    T *Y = Ctx.tensor<T>(YId);
+    const void *Sc = Ctx.tensor<const void>(Scale.Id), *Bi = Ctx.tensor<const void>(Bias.Id);
+    const void *Me = Ctx.tensor<const void>(Mean.Id), *Va = Ctx.tensor<const void>(Var.Id);
+    void *RM = RunMean.Id >= 0 ? Ctx.tensor<void>(RunMean.Id) : nullptr;
+    void *RV = RunVar.Id >= 0 ? Ctx.tensor<void>(RunVar.Id) : nullptr;
+    size_t Count = S.N * S.Spatial;
+    size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, Count));
+    Ctx.parallelFor(S.C, Grain, [&](size_t Begin, size_t End) {
+      for (size_t Ch = Begin; Ch < End; ++Ch) {
+        double Sum = 0;
+        for (size_t Nn = 0; Nn < S.N; ++Nn) {
+          const T *XP = X + (Nn * S.C + Ch) * S.Spatial;
+          for (size_t I = 0; I < S.Spatial; ++I)
+            Sum += double(load(XP[I]));
+        }
+        double M = Count ? Sum / double(Count) : 0;
+        double Sq = 0;
+        for (size_t Nn = 0; Nn < S.N; ++Nn) {
+          const T *XP = X + (Nn * S.C + Ch) * S.Spatial;
+          for (size_t I = 0; I < S.Spatial; ++I) {
+            double D = double(load(XP[I])) - M;
+            Sq += D * D;
+          }
+        }
+        double V = Count ? Sq / double(Count) : 0;
+        double A = loadAny(Sc, Scale.Type, Ch) / std::sqrt(V + Eps);
+        double B = loadAny(Bi, Bias.Type, Ch) - M * A;
+        using CT = ComputeType<T>;
+        CT A1 = CT(A), B1 = CT(B);
+        for (size_t Nn = 0; Nn < S.N; ++Nn) {
+          const T *XP = X + (Nn * S.C + Ch) * S.Spatial;
+          T *YP = Y + (Nn * S.C + Ch) * S.Spatial;
+          for (size_t I = 0; I < S.Spatial; ++I)
+            YP[I] = store<T>(load(XP[I]) * A1 + B1);
+        }
+        if (RM)
+          storeAny(RM, RunMean.Type, Ch,
+                   loadAny(Me, Mean.Type, Ch) * Momentum + M * (1 - Momentum));
+        if (RV)
+          storeAny(RV, RunVar.Type, Ch, loadAny(Va, Var.Type, Ch) * Momentum + V * (1 - Momentum));
+      }
+    });
+  }
+
+private:
+  int32_t XId, YId;
+  Param Scale, Bias, Mean, Var, RunMean, RunVar;
+  NCS S;
+  double Eps, Momentum;
+};
+
 std::unique_ptr<Kernel> makeBatchNorm(const NodeContext &Ctx) {
   Ctx.allowAttributes({"epsilon", "momentum", "training_mode", "spatial", "is_test",
                        "consumed_inputs"});
-  if (Ctx.getInt("training_mode", 0) != 0)
-    Ctx.unsupported("training_mode=1 (only inference is supported)");
+  int64_t Training = Ctx.getInt("training_mode", 0);
+  if (Training != 0 && Training != 1)
+    Ctx.invalidAttribute("training_mode", "expected 0 or 1, got " + std::to_string(Training));
   if (Ctx.getInt("spatial", 1) != 1)
     Ctx.unsupported("spatial=0");
-  if (Ctx.outputCount() != 1)
-    Ctx.unsupported("running mean/variance outputs (training mode)");
-  Ctx.expectArity(5, 5, 1);
+  // Opset 14+ outputs running_mean/var only in training mode; opsets <= 9 (no training_mode)
+  // had up to 5 training outputs (saved mean/var too), which we do not implement.
+  if (Training == 0 && Ctx.outputCount() != 1)
+    Ctx.unsupported("running mean/variance outputs without training_mode=1 (legacy training "
+                    "form of opsets <= 9)");
+  if (Ctx.outputCount() > 3)
+    Ctx.unsupported("saved mean/variance outputs (opsets <= 9 training form)");
+  Ctx.expectArity(5, 5, Ctx.outputCount());
   Ctx.requireType(0, FloatTypes);
   const TensorInfo &X = *Ctx.input(0);
   NCS S = splitNC(Ctx, X);
@@ -155,6 +224,21 @@ std::unique_ptr<Kernel> makeBatchNorm(const NodeContext &Ctx) {
   Param Mean = param(Ctx, 3, "mean", S.C), Var = param(Ctx, 4, "var", S.C);
   Ctx.expectOutput(0, X.Type, X.Shape);
   double Eps = Ctx.getFloat("epsilon", 1e-5);
+  if (Training) {
+    Param Run[2];
+    for (size_t O = 1; O < Ctx.outputCount(); ++O) {
+      int32_t Type = O == 1 ? Mean.Type : Var.Type;
+      Ctx.expectOutput(O, Type, {int64_t(S.C)});
+      Run[O - 1] = {Ctx.outputId(O), Type};
+    }
+    double Momentum = Ctx.getFloat("momentum", 0.9);
+    return dispatchFloat(X.Type, [&](auto Tag) -> std::unique_ptr<Kernel> {
+      using T = typename decltype(Tag)::type;
+      return std::make_unique<BatchNormTrainKernel<T>>(Ctx.inputId(0), Ctx.outputId(0), Scale,
+                                                       Bias, Mean, Var, Run[0], Run[1], S, Eps,
+                                                       Momentum);
+    });
+  }
   return dispatchFloat(X.Type, [&](auto Tag) -> std::unique_ptr<Kernel> {
     using T = typename decltype(Tag)::type;
     return std::make_unique<ChannelNormKernel<T, false>>(Ctx.inputId(0), Ctx.outputId(0), Scale,
@@ -318,6 +402,81 @@ std::unique_ptr<Kernel> makeLayerNorm(const NodeContext &Ctx) {
                                                 Stats[0], Stats[1], Rows, Len, ScaleIdx, BiasIdx,
                                                 Eps);
   });
+}
+
+// ---- RMSNormalization: rows of Len = prod(X.shape[axis:]), y = x / sqrt(mean(x^2) + eps) * scale
+// X has type T, scale and Y type V (they may differ). Statistics in double whatever stash_type
+// asks (at least as precise as the float it names).
+
+template <typename T, typename V> class RmsNormKernel final : public Kernel {
+public:
+  RmsNormKernel(int32_t X, int32_t Scale, int32_t Y, size_t Rows, size_t Len,
+                std::vector<size_t> ScaleIdx, double Eps)
+      : XId(X), ScaleId(Scale), YId(Y), Rows(Rows), Len(Len), ScaleIdx(std::move(ScaleIdx)),
+        Eps(Eps) {}
+
+  void run(const KernelContext &Ctx) const override {
+    const T *X = Ctx.tensor<const T>(XId);
+    const V *Sc = Ctx.tensor<const V>(ScaleId);
+    V *Y = Ctx.tensor<V>(YId);
+    size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, Len));
+    Ctx.parallelFor(Rows, Grain, [&](size_t Begin, size_t End) {
+      for (size_t R = Begin; R < End; ++R) {
+        const T *XR = X + R * Len;
+        V *YR = Y + R * Len;
+        double Sq = 0;
+        for (size_t I = 0; I < Len; ++I) {
+          double Xv = double(load(XR[I]));
+          Sq += Xv * Xv;
+        }
+        double Inv = 1.0 / std::sqrt((Len ? Sq / double(Len) : 0.0) + Eps);
+        for (size_t I = 0; I < Len; ++I)
+          YR[I] = store<V>(ComputeType<V>(double(load(XR[I])) * Inv *
+                                          double(load(Sc[ScaleIdx[I]]))));
+      }
+    });
+  }
+
+private:
+  int32_t XId, ScaleId, YId;
+  size_t Rows, Len;
+  std::vector<size_t> ScaleIdx; // element of the normalized block -> scale element
+  double Eps;
+};
+
+std::unique_ptr<Kernel> makeRmsNorm(const NodeContext &Ctx) {
+  Ctx.expectArity(2, 2, 1);
+  Ctx.allowAttributes({"axis", "epsilon", "stash_type"});
+  Ctx.requireType(0, FloatTypes);
+  Ctx.requireType(1, FloatTypes);
+  const TensorInfo &X = *Ctx.input(0), &Scale = *Ctx.input(1);
+  if (X.Shape.empty())
+    Ctx.invalid("input \"" + X.Name + "\" must have rank >= 1");
+  int64_t Stash = Ctx.getInt("stash_type", 1);
+  // ONNX TensorProto codes: FLOAT 1, FLOAT16 10, DOUBLE 11, BFLOAT16 16.
+  if (Stash != 1 && Stash != 10 && Stash != 11 && Stash != 16)
+    Ctx.invalidAttribute("stash_type", "expected a float type code (1, 10, 11 or 16), got " +
+                                           std::to_string(Stash));
+  size_t Axis = normalizeAxis(Ctx, "axis", Ctx.getInt("axis", -1), X.Shape.size());
+  Dims Norm(X.Shape.begin() + std::ptrdiff_t(Axis), X.Shape.end());
+  size_t Rows = 1, Len = 1;
+  for (size_t I = 0; I < X.Shape.size(); ++I)
+    (I < Axis ? Rows : Len) *= size_t(X.Shape[I]);
+  std::vector<size_t> ScaleIdx = paramIndex(Ctx, Scale, Norm);
+  Ctx.expectOutput(0, Scale.Type, X.Shape);
+  double Eps = Ctx.getFloat("epsilon", 1e-5);
+  std::unique_ptr<Kernel> K;
+  dispatchFloat(X.Type, [&](auto XTag) -> std::unique_ptr<Kernel> {
+    dispatchFloat(Scale.Type, [&](auto VTag) -> std::unique_ptr<Kernel> {
+      using T = typename decltype(XTag)::type;
+      using V = typename decltype(VTag)::type;
+      K = std::make_unique<RmsNormKernel<T, V>>(Ctx.inputId(0), Ctx.inputId(1), Ctx.outputId(0),
+                                                Rows, Len, ScaleIdx, Eps);
+      return nullptr;
+    });
+    return nullptr;
+  });
+  return K;
 }
 
 // ---- GroupNormalization: per (n, group) over C/G channels x spatial ------------------------
@@ -599,6 +758,7 @@ void registerNormalizationOps(OpRegistry &R) {
   R.add("LRN", makeLrn);
   R.add("MeanVarianceNormalization", makeMvn);
   R.add("LpNormalization", makeLpNorm);
+  R.add("RMSNormalization", makeRmsNorm);
 }
 
 } // namespace optima_v2::native

@@ -1,5 +1,6 @@
-// Op family: TopK (K constant; largest, sorted; ties keep the lower index first) and CumSum
-// (exclusive, reverse; the axis may be a graph input: it does not change the output shape).
+// Op family: TopK (K constant; largest, sorted; ties keep the lower index first), CumSum and
+// CumProd (exclusive, reverse; the axis may be a graph input: it does not change the output
+// shape).
 //
 // TopK works per [outer, inner] slice on an index array in scratch: the scratch holds
 // MaxScratchChunks index arrays so that at most that many tasks run at once, each with its own.
@@ -132,11 +133,12 @@ std::unique_ptr<Kernel> makeTopK(const NodeContext &Ctx) {
   return Kern;
 }
 
-template <typename T> class CumSumKernel final : public Kernel {
+// CumSum (Product false) and CumProd (Product true): same walk, different accumulator.
+template <typename T, bool Product> class CumKernel final : public Kernel {
 public:
   // AxisId >= 0: the axis is a graph input read at run time (the output shape does not depend
   // on it), with type AxisType; otherwise Fixed is used.
-  CumSumKernel(int32_t X, int32_t Y, const Dims &Shape, AxisSplit Fixed, int32_t AxisId,
+  CumKernel(int32_t X, int32_t Y, const Dims &Shape, AxisSplit Fixed, int32_t AxisId,
                int32_t AxisType, bool Exclusive, bool Reverse)
       : XId(X), YId(Y), Rank(Shape.size()), Fixed(Fixed), AxisId(AxisId), AxisType(AxisType),
         Exclusive(Exclusive), Reverse(Reverse) {
@@ -166,15 +168,15 @@ public:
     Ctx.parallelFor(S.Outer * S.Inner, Grain, [&](size_t Begin, size_t End) {
       for (size_t I = Begin; I < End; ++I) {
         size_t Base = (I / S.Inner) * S.Len * S.Inner + I % S.Inner;
-        A Sum = A(0);
+        A Sum = A(Product ? 1 : 0);
         for (size_t J = 0; J < S.Len; ++J) {
           size_t Pos = Base + (Reverse ? S.Len - 1 - J : J) * S.Inner;
           A V = load(X[Pos]);
           if (Exclusive) {
             Y[Pos] = store<T>(Sum);
-            Sum = A(Sum + V);
+            Sum = combine(Sum, V);
           } else {
-            Sum = A(Sum + V);
+            Sum = combine(Sum, V);
             Y[Pos] = store<T>(Sum);
           }
         }
@@ -183,6 +185,18 @@ public:
   }
 
 private:
+  static ComputeType<T> combine(ComputeType<T> Acc, ComputeType<T> V) {
+    using A = ComputeType<T>;
+    if constexpr (Product) {
+      if constexpr (std::is_integral_v<A>) // wraps like the ONNX reference, without signed UB
+        return A(uint64_t(Acc) * uint64_t(V));
+      else
+        return A(Acc * V);
+    } else {
+      return A(Acc + V);
+    }
+  }
+
   int32_t XId, YId;
   size_t Rank;
   size_t Shape_[OPTIMA_EXT_MAX_DIMS] = {};
@@ -191,7 +205,7 @@ private:
   bool Exclusive, Reverse;
 };
 
-std::unique_ptr<Kernel> makeCumSum(const NodeContext &Ctx) {
+template <bool Product> std::unique_ptr<Kernel> makeCumulative(const NodeContext &Ctx) {
   Ctx.expectArity(2, 2, 1);
   Ctx.allowAttributes({"exclusive", "reverse"});
   Ctx.requireType(0, {OPTIMA_ELEMENT_F32, OPTIMA_ELEMENT_F16, OPTIMA_ELEMENT_BF16,
@@ -222,8 +236,9 @@ std::unique_ptr<Kernel> makeCumSum(const NodeContext &Ctx) {
   dispatchType(X.Type, [&](auto Tag) {
     using T = typename decltype(Tag)::type;
     if constexpr (!std::is_same_v<T, bool>)
-      K = std::make_unique<CumSumKernel<T>>(Ctx.inputId(0), Ctx.outputId(0), X.Shape, Fixed,
-                                            AxisId, AxisT.Type, Exclusive != 0, Reverse != 0);
+      K = std::make_unique<CumKernel<T, Product>>(Ctx.inputId(0), Ctx.outputId(0), X.Shape,
+                                                  Fixed, AxisId, AxisT.Type, Exclusive != 0,
+                                                  Reverse != 0);
   });
   return K;
 }
@@ -232,7 +247,8 @@ std::unique_ptr<Kernel> makeCumSum(const NodeContext &Ctx) {
 
 void registerSortOps(OpRegistry &R) {
   R.add("TopK", makeTopK);
-  R.add("CumSum", makeCumSum);
+  R.add("CumSum", makeCumulative<false>);
+  R.add("CumProd", makeCumulative<true>);
 }
 
 } // namespace optima_v2::native

@@ -96,6 +96,8 @@ public:
   }
 
   const ConvGeometry &geometry() const { return G; }
+  // Fused activation, applied to each output plane (direct) or GEMM tile as it is finished.
+  void setEpilogue(const Epilogue &E) { Ep = E; }
   size_t scratchBytes() const {
     return How == Method::Im2Col ? G.GroupChannels * G.KernelSize * G.OutPlane * sizeof(T) : 0;
   }
@@ -151,6 +153,7 @@ private:
                 O[C] += Wv * I[C * S];
           });
         }
+        Ep.apply(Out, G.OutPlane);
       }
     });
   }
@@ -211,13 +214,14 @@ private:
         if (B)
           for (size_t M = 0; M < G.GroupFilters; ++M)
             fillBias(B, Out + M * G.OutPlane, Gi * G.GroupFilters + M);
-        gemmAny<T>(Shape, Wg, Matrix, B != nullptr, Out, &Ctx);
+        gemmAny<T>(Shape, Wg, Matrix, B != nullptr, Out, &Ctx, &Ep);
       }
     }
   }
 
   ConvGeometry G;
   Method How = Method::Direct;
+  Epilogue Ep;
 };
 
 } // namespace optima_v2::native

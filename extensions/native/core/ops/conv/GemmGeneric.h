@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../../Gemm.h"
+#include "../Epilogue.h"
 
 #include <algorithm>
 #include <type_traits>
@@ -12,7 +13,7 @@ namespace optima_v2::native {
 // One row block [I0, I1) of C.
 template <typename T>
 void gemmGenericRows(const GemmShape &S, const T *A, const T *B, bool Accumulate, T *C, size_t I0,
-                     size_t I1) {
+                     size_t I1, const Epilogue *Ep) {
   for (size_t I = I0; I < I1; ++I) {
     T *Row = C + I * S.Ldc;
     if (!Accumulate)
@@ -41,21 +42,26 @@ void gemmGenericRows(const GemmShape &S, const T *A, const T *B, bool Accumulate
         Row[J] += Sum;
       }
     }
+    if (Ep) // the row is complete and still in cache
+      Ep->apply(Row, S.N);
   }
 }
 
-// Ctx may be null (serial). Rows are split across the pool for large products.
+// Ctx may be null (serial). Rows are split across the pool for large products. Ep (optional,
+// float types only): fused activation applied per finished tile/row.
 template <typename T>
 void gemmAny(const GemmShape &S, const T *A, const T *B, bool Accumulate, T *C,
-             const KernelContext *Ctx) {
+             const KernelContext *Ctx, const Epilogue *Ep = nullptr) {
+  if (Ep && !Ep->active())
+    Ep = nullptr;
   if constexpr (std::is_same_v<T, float>) {
-    sgemm(S, 1.0f, A, B, Accumulate ? 1.0f : 0.0f, C, Ctx);
+    sgemm(S, 1.0f, A, B, Accumulate ? 1.0f : 0.0f, C, Ctx, Ep);
   } else {
     if (S.M == 0 || S.N == 0)
       return;
     size_t Work = S.N * std::max<size_t>(S.K, 1);
     auto Body = [&](size_t Begin, size_t End) {
-      gemmGenericRows(S, A, B, Accumulate, C, Begin, End);
+      gemmGenericRows(S, A, B, Accumulate, C, Begin, End, Ep);
     };
     if (Ctx && S.M * Work >= (size_t(1) << 15))
       Ctx->parallelFor(S.M, std::max<size_t>(1, (size_t(1) << 14) / Work), Body);

@@ -44,6 +44,18 @@ QuantParamLayout planQuantParams(const NodeContext &Ctx, const Dims &X, const Te
 }
 
 void paramsToFloat(int32_t Type, const void *Src, float *Dst, size_t N) {
+  bool Low = dispatchLowPrecision(Type, [&](auto Tag) {
+    using T = typename decltype(Tag)::type;
+    const T *S = static_cast<const T *>(Src);
+    for (size_t I = 0; I < N; ++I) {
+      if constexpr (lowp::isSmallInt<T>)
+        Dst[I] = float(lowp::smallIntValue(S[I]));
+      else
+        Dst[I] = lowpToFloat(S[I]);
+    }
+  });
+  if (Low)
+    return;
   dispatchType(Type, [&](auto Tag) {
     using T = typename decltype(Tag)::type;
     const T *S = static_cast<const T *>(Src);
@@ -54,6 +66,15 @@ void paramsToFloat(int32_t Type, const void *Src, float *Dst, size_t N) {
 }
 
 void paramsToInt32(int32_t Type, const void *Src, int32_t *Dst, size_t N) {
+  bool Low = dispatchLowPrecision(Type, [&](auto Tag) {
+    using T = typename decltype(Tag)::type;
+    const T *S = static_cast<const T *>(Src);
+    if constexpr (lowp::isSmallInt<T>)
+      for (size_t I = 0; I < N; ++I)
+        Dst[I] = lowp::smallIntValue(S[I]);
+  });
+  if (Low)
+    return;
   dispatchType(Type, [&](auto Tag) {
     using T = typename decltype(Tag)::type;
     const T *S = static_cast<const T *>(Src);
@@ -65,8 +86,9 @@ void paramsToInt32(int32_t Type, const void *Src, int32_t *Dst, size_t N) {
 
 void refuseQuantType(const NodeContext &Ctx, const TensorInfo &T) {
   Ctx.unsupported(std::string(typeName(T.Type)) + " tensor \"" + T.Name +
-                  "\": quantized types supported are int8, uint8, int16, uint16 (and int32 for "
-                  "DequantizeLinear); float8, int4/uint4 and int2 are not supported");
+                  "\": quantized types supported are int8, uint8, int16, uint16, int4, uint4, int2, "
+                  "uint2, float8 (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ) and float4 E2M1 (and int32 for "
+                  "DequantizeLinear)");
 }
 
 } // namespace optima_v2::native
