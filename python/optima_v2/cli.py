@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TextIO
 
 
 def _parse_shape(text: str) -> tuple[str, list[int]]:
@@ -72,6 +73,29 @@ def model_info(folder: Path) -> str:
     return "\n".join(lines)
 
 
+class StepPrinter:
+    """Compile progress, one line per step on ``stream``: ``[3/9] folding constants ... 0.4 s``.
+
+    The step's name is printed when it starts (a terminal shows what is running) and its elapsed
+    time when the next step starts or :meth:`finish` is called.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started: Optional[float] = None
+
+    def __call__(self, step: str) -> None:
+        self.finish()
+        print(f"{step} ...", end="", file=self.stream, flush=True)
+        self.started = time.perf_counter()
+
+    def finish(self, suffix: str = "") -> None:
+        if self.started is not None:
+            elapsed = time.perf_counter() - self.started
+            print(f" {elapsed:.1f} s{suffix}", file=self.stream, flush=True)
+            self.started = None
+
+
 def _compile(args: argparse.Namespace) -> int:
     try:
         from .compiler import CompileError, compile_onnx
@@ -79,6 +103,7 @@ def _compile(args: argparse.Namespace) -> int:
         print(f"error: the compiler needs the onnx package ({error}); pip install onnx", file=sys.stderr)
         return 1
     shapes = dict(args.input_shape or [])
+    steps = StepPrinter(sys.stderr)
     try:
         path = compile_onnx(
             args.model,
@@ -87,11 +112,16 @@ def _compile(args: argparse.Namespace) -> int:
             device_map=args.device_map,
             default_device=args.default_device,
             optimize=not args.no_optimize,
-            progress=lambda step: print(f"[optima-v2] {step}...", file=sys.stderr, flush=True),
+            progress=steps,
         )
     except CompileError as error:
+        steps.finish(" (failed)")
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except BaseException:
+        steps.finish(" (failed)")
+        raise
+    steps.finish()
     print(f"wrote {path}")
     return 0
 

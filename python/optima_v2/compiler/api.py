@@ -12,8 +12,10 @@ from onnx import ModelProto
 
 from .dead_code import remove_dead_nodes
 from .export import export
+from .fold_batchnorm import fold_batchnorms
 from .folding import fold_constants
 from .freezing import freeze_inputs
+from .fuse_activation import fuse_activations
 from .loading import ModelSource, load_model, onnx_opset
 from .ops import check_writable
 from .placement import (
@@ -53,11 +55,13 @@ def compile_onnx(
     The written folder is loaded with :mod:`optima_v2.runtime` before it is put in place: one
     CompileError lists every node a backend refuses (op and reason), across all subgraphs.
     With ``optimize`` false, only the lowering needed to run is done (Constant nodes become
-    constants, inference Dropout becomes Identity); Identity removal, constant folding and
-    dead-node removal are skipped.
+    constants, inference Dropout becomes Identity); Identity removal, constant folding,
+    dead-node removal, BatchNorm folding and activation fusion are skipped. Activations are
+    fused only into nodes placed on a ``Native`` device (see :mod:`.fuse_activation`).
+    ``progress`` is called with ``"[i/n] step"`` as each step starts.
     Every problem is a :class:`CompileError` (a ValueError).
     """
-    report = progress or (lambda _message: None)
+    report = _Steps(progress, total=5 + (len(OPTIMIZE_STEPS) if optimize else 0))
     default = normalize_device(default_device, "default_device")
     devices = read_device_map(device_map)
     report("loading")
@@ -71,6 +75,8 @@ def compile_onnx(
     dropouts_to_identities(proto.graph)
     if optimize:
         proto = _optimize(proto, report)
+        report("fusing activations")
+        fuse_activations(proto.graph, devices, default)
     specs = static_specs(proto)
     report("placement")
     partitions = partition(proto.graph, devices, default)
@@ -81,10 +87,29 @@ def compile_onnx(
     return write_checked(folder, subgraphs, Path(output_dir))
 
 
+#: Progress steps of the optimization passes (the other steps: loading, shape inference,
+#: placement, writing, checking with the runtime).
+OPTIMIZE_STEPS = ("removing identities", "folding constants", "folding batch norms", "fusing activations")
+
+
+class _Steps:
+    """Numbers the steps reported to a progress callback: ``"[3/9] folding constants"``."""
+
+    def __init__(self, progress: Optional[Progress], total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, step: str) -> None:
+        self.done += 1
+        self.total = max(self.total, self.done)  # a step added elsewhere still numbers sensibly
+        if self.progress is not None:
+            self.progress(f"[{self.done}/{self.total}] {step}")
+
+
 def _optimize(proto: ModelProto, report: Progress) -> ModelProto:
     opset = onnx_opset(proto)
-    report("optimizing")
+    report("removing identities")
     remove_identities(proto.graph)
+    report("folding constants")
     while True:
         folded = fold_constants(proto.graph, tensor_types(proto), opset)
         remove_dead_nodes(proto.graph)
@@ -92,6 +117,9 @@ def _optimize(proto: ModelProto, report: Progress) -> ModelProto:
             break
         # Folded shapes (Reshape targets, ...) make more shapes static: infer again and retry.
         proto = _infer(proto)
+    report("folding batch norms")
+    if fold_batchnorms(proto.graph):
+        remove_dead_nodes(proto.graph)  # the unscaled weights
     return proto
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import GraphProto, NodeProto, numpy_helper
+from onnx import GraphProto, NodeProto, TensorProto, numpy_helper
 
 from ..model_folder import Graph, ModelFolder
+from ._light import is_large
 from .errors import CompileError
 from .placement import Partition
 from .runtime_check import ExportedSubgraph
@@ -40,6 +41,24 @@ def _attributes(node: NodeProto) -> dict[str, Any]:
             )
         result[attribute.name] = value
     return result
+
+
+def _constant_value(tensor: TensorProto, element: str) -> np.ndarray:
+    # np.asarray, not ascontiguousarray: the latter makes a rank-0 constant [1] (the graph
+    # makes it C-ordered itself, without a copy when it already is).
+    array = np.asarray(numpy_helper.to_array(tensor))
+    if element == "BF16":  # ml_dtypes.bfloat16 -> the format's uint16 bit patterns
+        array = array.view(np.uint16)
+    return array
+
+
+def _add_constant(sub: Graph, tensor: TensorProto, element: str, shape: tuple[int, ...]) -> None:
+    """A weight is converted when the graph is written, one at a time (each conversion copies it);
+    small constants now, so a bad one is reported while exporting."""
+    if is_large(tensor):
+        sub.add_lazy_constant(tensor.name, element, shape, lambda: _constant_value(tensor, element))
+    else:
+        sub.add_constant(tensor.name, _constant_value(tensor, element), element, copy=False)
 
 
 def _boundary_copies(partitions: list[Partition], graph: GraphProto) -> None:
@@ -103,10 +122,7 @@ def export(
                         continue
                     declared.add(tensor)
                     if tensor in constants:
-                        array = np.ascontiguousarray(numpy_helper.to_array(constants[tensor]))
-                        if spec(tensor)[0] == "BF16":  # ml_dtypes.bfloat16 -> the format's uint16 bit patterns
-                            array = array.view(np.uint16)
-                        sub.add_constant(tensor, array, spec(tensor)[0])
+                        _add_constant(sub, constants[tensor], *spec(tensor))
                     else:  # a model input or a tensor of an earlier subgraph
                         sub.add_input(tensor, *spec(tensor))
                 for tensor in node.output:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Optional
 
 import numpy as np
-from onnx import GraphProto, NodeProto, TypeProto, numpy_helper
+from onnx import GraphProto, NodeProto, TensorProto, TypeProto, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from ._graph import is_default_domain, set_nodes
@@ -51,7 +51,7 @@ def fold_constants(graph: GraphProto, types: Mapping[str, TypeProto], opset: int
     ``types`` gives the known (inferred) types, used for Shape/Size of non-constant tensors.
     Nodes producing graph outputs are kept so every output stays computed by a node.
     """
-    values: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    values = _Constants(graph)
     graph_outputs = {o.name for o in graph.output}
     kept: list[NodeProto] = []
     folded = 0
@@ -72,8 +72,29 @@ def fold_constants(graph: GraphProto, types: Mapping[str, TypeProto], opset: int
     return folded
 
 
+class _Constants:
+    """Name -> value of the constants, each initializer converted to numpy only when a node that
+    is evaluated reads it (most weights feed nodes that are not constant and never are)."""
+
+    def __init__(self, graph: GraphProto) -> None:
+        self._tensors: dict[str, TensorProto] = {t.name: t for t in graph.initializer}
+        self._values: dict[str, np.ndarray] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values or name in self._tensors
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        value = self._values.get(name)
+        if value is None:
+            value = self._values[name] = numpy_helper.to_array(self._tensors[name])
+        return value
+
+    def __setitem__(self, name: str, value: np.ndarray) -> None:
+        self._values[name] = value
+
+
 def _evaluate(
-    node: NodeProto, values: Mapping[str, np.ndarray], types: Mapping[str, TypeProto], opset: int
+    node: NodeProto, values: _Constants, types: Mapping[str, TypeProto], opset: int
 ) -> Optional[list[np.ndarray]]:
     if node.op_type in NON_DETERMINISTIC:
         return None

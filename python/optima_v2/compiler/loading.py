@@ -7,20 +7,23 @@ from pathlib import Path
 from typing import Union
 
 import onnx
-import onnx.version_converter
-from onnx import ModelProto, numpy_helper
+from onnx import ModelProto, helper, numpy_helper
+from onnx.external_data_helper import load_external_data_for_model
 
+from ._light import check_detached, light_copy
+from ._stream import read_binary_model
 from .errors import CompileError
+from .opset import default_opset, to_internal_opset
 
+#: Oldest opset accepted as supported (older ones are converted on a best-effort basis).
 MIN_OPSET = 7
-#: Models older than MIN_OPSET are converted to this opset with onnx.version_converter.
-UPGRADE_OPSET = 13
 
 ModelSource = Union[str, "os.PathLike[str]", ModelProto]
 
 
 def load_model(model: ModelSource) -> ModelProto:
-    """A private copy of ``model`` with every node named uniquely and Constant nodes as initializers.
+    """A private copy of ``model`` in the internal opset (:mod:`.opset`), with every node named
+    uniquely, Constant nodes as initializers and every graph output computed by a node.
 
     External data (``.onnx.data`` next to the file) is loaded with the model. Any problem reading
     or checking the file is a CompileError naming the file.
@@ -32,81 +35,64 @@ def load_model(model: ModelSource) -> ModelProto:
     elif isinstance(model, (str, os.PathLike)):
         path = Path(model)
         where = str(path)
+        if path.is_dir():
+            raise CompileError(f"{path}: is a directory, not an ONNX file")
         if not path.is_file():
             raise CompileError(f"{path}: no such ONNX file")
+        if path.stat().st_size == 0:
+            raise CompileError(f"{path}: invalid ONNX model: the file is empty")
         try:
-            proto = onnx.load(str(path), load_external_data=True)
+            proto = read_model(path)
         except Exception as error:  # protobuf DecodeError, missing external data, ...
             raise CompileError(f"{path}: not a readable ONNX model ({type(error).__name__}: {error})") from None
     else:
         raise CompileError(f"model must be a path or an onnx.ModelProto, got {type(model).__name__}")
+    # The checker serializes the model it checks: it checks a weight-less copy, and the weights
+    # one at a time.
+    light, detached = light_copy(proto)
     try:
-        onnx.checker.check_model(proto)
+        onnx.checker.check_model(light)
+        check_detached(proto, detached)
     except (onnx.checker.ValidationError, ValueError) as error:
         raise CompileError(f"{where}: invalid ONNX model: {str(error).strip().splitlines()[0]}") from None
-    opset = onnx_opset(proto)
-    newest = onnx.defs.onnx_opset_version()
-    if opset > newest:
-        raise CompileError(f"{where}: ONNX opset {opset} is not supported (use {MIN_OPSET} to {newest})")
-    if opset < MIN_OPSET:
-        proto = _upgrade(proto, where, opset)
+    del light
+    name_nodes(proto)  # before conversion: the converter keeps the names of the nodes it keeps
+    proto = to_internal_opset(proto, where)
+    constants_to_initializers(proto)
+    outputs_through_identities(proto)
     name_nodes(proto)
     name_omitted_outputs(proto)
-    constants_to_initializers(proto)
+    explicit_defaults(proto)
     return proto
 
 
-def _upgrade(proto: ModelProto, where: str, opset: int) -> ModelProto:
-    """Models older than opset 7 (legacy exporters) are converted by onnx's version converter."""
-    _per_channel_prelu_slopes(proto)
-    try:
-        converted = onnx.version_converter.convert_version(proto, UPGRADE_OPSET)
-        # Converted ops may add initializers that are not graph inputs: valid from IR version 4 on,
-        # and opset 13 needs IR version 7 anyway.
-        converted.ir_version = max(converted.ir_version, 7)
-        onnx.checker.check_model(converted)
-    except Exception as error:  # the converter raises RuntimeError / assertion texts
-        raise CompileError(
-            f"{where}: ONNX opset {opset} is older than {MIN_OPSET} and onnx's version converter cannot "
-            f"upgrade it to {UPGRADE_OPSET}: {str(error).strip().splitlines()[0] if str(error).strip() else error}"
-        ) from None
-    return converted
+def explicit_defaults(model: ModelProto) -> None:
+    """Attribute defaults onnx's shape inference gets wrong are written out: STFT without
+    ``onesided`` (default 1) is inferred as two-sided."""
+    for node in model.graph.node:
+        if node.op_type == "STFT" and node.domain in ("", "ai.onnx"):
+            if not any(a.name == "onesided" for a in node.attribute):
+                node.attribute.append(helper.make_attribute("onesided", 1))
 
 
-def _per_channel_prelu_slopes(proto: ModelProto) -> None:
-    """PRelu before opset 7 applies a 1-D slope of size C per channel (axis 1); from opset 7 on it
-    broadcasts numpy-style (from the last axis), and the converter leaves the slope as it is:
-    reshape such constant slopes to [C, 1, ...] so the meaning is kept."""
+def read_model(path: Path) -> ModelProto:
+    """onnx.load(path) (external data included), without holding the file's bytes and the parsed
+    model at once: a binary model's top-level initializers are parsed one at a time as they are
+    read (:mod:`._stream`); text formats and anything that reader does not expect go to onnx.load."""
+    _, extension = os.path.splitext(str(path))
+    if onnx.serialization.registry.get_format_from_file_extension(extension) not in (None, "protobuf"):
+        return onnx.load(str(path), load_external_data=True)
     try:
-        inferred = onnx.shape_inference.infer_shapes(proto)
-    except Exception:  # no ranks known: nothing to reshape
-        return
-    ranks = {
-        v.name: len(v.type.tensor_type.shape.dim)
-        for v in [*inferred.graph.input, *inferred.graph.value_info]
-        if v.type.tensor_type.HasField("shape")
-    }
-    initializers = {t.name: t for t in proto.graph.initializer}
-    for node in proto.graph.node:
-        if node.op_type != "PRelu" or len(node.input) < 2 or node.input[1] not in initializers:
-            continue
-        slope = initializers[node.input[1]]
-        rank = ranks.get(node.input[0], 0)
-        if len(slope.dims) == 1 and slope.dims[0] > 1 and rank > 2:
-            array = numpy_helper.to_array(slope).reshape([slope.dims[0]] + [1] * (rank - 2))
-            slope.CopyFrom(numpy_helper.from_array(array, slope.name))
-            for value in proto.graph.input:  # old IR versions list initializers as inputs too
-                if value.name == slope.name and value.type.tensor_type.HasField("shape"):
-                    del value.type.tensor_type.shape.dim[:]
-                    for size in array.shape:
-                        value.type.tensor_type.shape.dim.add().dim_value = size
+        proto = read_binary_model(path)
+    except Exception:  # malformed: onnx.load says what is wrong, in its words
+        return onnx.load(str(path), load_external_data=True)
+    load_external_data_for_model(proto, os.path.dirname(str(path)))
+    return proto
 
 
 def onnx_opset(model: ModelProto) -> int:
-    for entry in model.opset_import:
-        if entry.domain in ("", "ai.onnx"):
-            return int(entry.version)
-    raise CompileError("the model imports no ai.onnx opset")
+    """The ai.onnx opset of ``model`` (:data:`~.opset.INTERNAL_OPSET` once loaded)."""
+    return default_opset(model)
 
 
 def name_nodes(model: ModelProto) -> None:
@@ -172,3 +158,25 @@ def _constant_value(node: onnx.NodeProto):
     if attribute.name in dtypes:
         return np.array(value, dtype=dtypes[attribute.name])
     raise CompileError(f"node {node.name!r} (Constant): attribute {attribute.name!r} is not supported")
+
+
+def outputs_through_identities(model: ModelProto) -> None:
+    """A graph output that is a constant (an initializer, e.g. a Constant node's output) gets an
+    Identity node computing it from the constant, renamed ``<output>.constant``: model outputs are
+    written by subgraphs, and the native format holds constants as tensors, not ops."""
+    graph = model.graph
+    constants = {t.name: t for t in graph.initializer}
+    for output in graph.output:
+        tensor = constants.get(output.name)
+        if tensor is None:
+            continue
+        source = f"{output.name}.constant"
+        for node in graph.node:  # other readers keep reading the constant, under its new name
+            for index, name in enumerate(node.input):
+                if name == output.name:
+                    node.input[index] = source
+        tensor.name = source
+        for value in graph.input:  # old IR versions list initializers as inputs too
+            if value.name == output.name:
+                value.name = source
+        graph.node.append(helper.make_node("Identity", [source], [output.name], name=f"{output.name}.identity"))

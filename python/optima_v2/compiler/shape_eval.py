@@ -23,6 +23,19 @@ from .folding import NON_DETERMINISTIC
 from .freezing import DATA_DEPENDENT, SHAPE_VALUE_INPUTS
 from .shapes import tensor_types
 
+#: Ops whose first output has the type and shape of their first input (onnx's inference of some
+#: of them fails inside their function body, and the reference evaluator cannot run them alone).
+SAME_SHAPE_AS_INPUT = frozenset(
+    {
+        "GroupNormalization",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "LpNormalization",
+        "MeanVarianceNormalization",
+        "RMSNormalization",
+    }
+)
+
 
 def _static(type_proto: Optional[TypeProto]) -> Optional[tuple[int, ...]]:
     if type_proto is None or not type_proto.HasField("tensor_type"):
@@ -52,12 +65,20 @@ def complete_shapes(model: ModelProto, opset: int) -> bool:
         deciding = SHAPE_VALUE_INPUTS.get(node.op_type, ())
         if any(i < len(node.input) and node.input[i] and node.input[i] not in constants for i in deciding):
             continue
+        if node.op_type in SAME_SHAPE_AS_INPUT and node.input and _static(types.get(node.input[0])) is not None:
+            if _static(types.get(outputs[0])) is None:
+                info = helper.make_tensor_value_info(outputs[0], types[node.input[0]].tensor_type.elem_type, None)
+                info.type.CopyFrom(types[node.input[0]])
+                _replace_value_info(model, info)
+                types[outputs[0]] = info.type
+                recorded = True
+            if all(_static(types.get(o)) is not None for o in outputs):
+                continue
         feeds = _stand_in_inputs(node, types, constants)
         if feeds is None:
             continue
-        try:
-            results = ReferenceEvaluator(node, opsets={"": opset}).run(None, feeds)
-        except Exception:  # no shape then: static_specs reports it
+        results = _evaluate(node, feeds, types, opset)
+        if results is None:  # no shape then: static_specs reports it
             continue
         for name, value in zip(node.output, results):
             if not name or _static(types.get(name)) is not None:
@@ -72,6 +93,31 @@ def complete_shapes(model: ModelProto, opset: int) -> bool:
             types[name] = info.type
             recorded = True
     return recorded
+
+
+def _evaluate(
+    node: onnx.NodeProto, feeds: dict[str, np.ndarray], types: dict[str, TypeProto], opset: int
+) -> Optional[list[np.ndarray]]:
+    """Run ``node`` with onnx's reference evaluator; None when it cannot.
+
+    A function op whose body depends on its input types (GroupNormalization-21 ...) cannot run as
+    a bare node: it then runs as a one-node model with typed inputs.
+    """
+    try:
+        return ReferenceEvaluator(node, opsets={"": opset}).run(None, feeds)
+    except Exception:
+        pass
+    try:
+        inputs = [
+            helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(value.dtype), list(value.shape))
+            for name, value in feeds.items()
+        ]
+        outputs = [helper.make_value_info(name, TypeProto()) for name in node.output if name]
+        graph = helper.make_graph([node], "node", inputs, outputs)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        return ReferenceEvaluator(model).run(None, feeds)
+    except Exception:
+        return None
 
 
 def _stand_in_inputs(

@@ -8,6 +8,7 @@ from typing import Optional
 import onnx
 from onnx import ModelProto, TensorProto, TypeProto
 
+from ._light import adopt, light_copy
 from .errors import CompileError
 from .freezing import DATA_DEPENDENT, SHAPE_VALUE_INPUTS
 
@@ -27,6 +28,22 @@ ELEMENT_TYPES = {
     TensorProto.BFLOAT16: "BF16",
     TensorProto.BOOL: "BOOL",
 }
+# Low-precision types: one byte per element in the model format (4/2-bit initializers are unpacked
+# by numpy_helper.to_array and written unpacked). Older onnx releases lack some of them.
+for _onnx_name, _format_name in (
+    ("FLOAT8E4M3FN", "F8E4M3FN"),
+    ("FLOAT8E4M3FNUZ", "F8E4M3FNUZ"),
+    ("FLOAT8E5M2", "F8E5M2"),
+    ("FLOAT8E5M2FNUZ", "F8E5M2FNUZ"),
+    ("FLOAT8E8M0", "F8E8M0"),
+    ("INT4", "I4"),
+    ("UINT4", "U4"),
+    ("FLOAT4E2M1", "F4E2M1"),
+    ("INT2", "I2"),
+    ("UINT2", "U2"),
+):
+    if hasattr(TensorProto, _onnx_name):
+        ELEMENT_TYPES[getattr(TensorProto, _onnx_name)] = _format_name
 
 
 def graph_inputs(model: ModelProto) -> list[onnx.ValueInfoProto]:
@@ -104,20 +121,41 @@ def infer_shapes(model: ModelProto) -> ModelProto:
     for output in model.graph.output:
         if output.type.HasField("tensor_type"):
             output.type.tensor_type.ClearField("shape")
-    try:
-        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
-    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CompileError(f"shape inference failed: {message}") from None
+    return _onnx_inference(model)
 
 
 def propagate_shapes(model: ModelProto) -> ModelProto:
     """onnx shape inference keeping the annotations already there (after :mod:`.shape_eval`)."""
+    return _onnx_inference(model)
+
+
+_INFERENCE_ERRORS = (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError)
+
+
+def _onnx_inference(model: ModelProto) -> ModelProto:
+    """Strict onnx shape inference; where it stops with an error, non-strict inference instead.
+
+    onnx's inference of some function ops fails inside their function body although the node is
+    valid (MeanVarianceNormalization's default ``axes`` reaches a Constant of its body as a missing
+    attribute): non-strict inference skips such a node, and :mod:`.shape_eval` completes its
+    shapes; a tensor still unknown then is reported by :func:`static_specs`.
+
+    Inference serializes the model: it runs on a weight-less copy (:mod:`._light`) and the
+    inferred graph is copied back into ``model``, which is returned.
+    """
+    light, detached = light_copy(model)
     try:
-        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
-    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CompileError(f"shape inference failed: {message}") from None
+        inferred = onnx.shape_inference.infer_shapes(light, check_type=True, strict_mode=True, data_prop=True)
+    except _INFERENCE_ERRORS as strict_error:
+        try:
+            inferred = onnx.shape_inference.infer_shapes(light, check_type=True, strict_mode=False, data_prop=True)
+        except _INFERENCE_ERRORS:
+            message = (
+                str(strict_error).strip().splitlines()[0] if str(strict_error).strip() else type(strict_error).__name__
+            )
+            raise CompileError(f"shape inference failed: {message}") from None
+    adopt(model, inferred, detached, initializers=False)
+    return model
 
 
 def tensor_types(model: ModelProto) -> dict[str, TypeProto]:

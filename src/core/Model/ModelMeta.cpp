@@ -70,7 +70,8 @@ public:
       Root.field("format_version").fail(format("unsupported format version {} (this runtime reads 1)", Version));
     Meta.Name = Root.has("name") ? Root.field("name").getString() : Dir.filename().string();
 
-    parseTensorList("inputs", TensorRole::Input, true);
+    // No inputs is valid: a model whose outputs are computed from constants only.
+    parseTensorList("inputs", TensorRole::Input, false);
     parseTensorList("outputs", TensorRole::Output, true);
     if (Root.has("tensors"))
       parseTensorList("tensors", TensorRole::Boundary, false);

@@ -95,6 +95,20 @@ TEST_F(ModelMetaTest, ValidFileParses) {
   EXPECT_EQ(Meta2.Tensors[0].Info.Alignment, 128u);
 }
 
+TEST_F(ModelMetaTest, ZeroInputsParse) {
+  // A model computed from constants only (e.g. Range of constants) has no inputs.
+  auto Meta = rt::detail::parseModelMeta(
+      replaced(replaced(BaseMeta, "\"inputs\": [{\"name\": \"x\", \"type\": \"F32\", \"shape\": [2, 3]}]", "\"inputs\": []"),
+               "\"inputs\": [\"x\"]", "\"inputs\": []"),
+      Root);
+  EXPECT_EQ(Meta.InputCount, 0u);
+  EXPECT_EQ(Meta.OutputCount, 1u);
+  ASSERT_EQ(Meta.Tensors.size(), 2u);
+  EXPECT_EQ(Meta.Tensors[0].Info.TensorName, "y");
+  ASSERT_EQ(Meta.Order.size(), 2u);
+  EXPECT_EQ(Meta.Order[0], 0u);
+}
+
 TEST_F(ModelMetaTest, SyntaxAndTopLevelErrors) {
   EXPECT_HAS(invalid(std::string(BaseMeta).substr(0, 100)), "model.meta: invalid JSON: line");
   EXPECT_HAS(invalid("[1, 2]"), "model.meta: expected a JSON object");
@@ -111,7 +125,12 @@ TEST_F(ModelMetaTest, SyntaxAndTopLevelErrors) {
 TEST_F(ModelMetaTest, TensorFieldErrors) {
   const std::string X = R"({"name": "x", "type": "F32", "shape": [2, 3]})";
   auto WithX = [&](const std::string &NewX) { return replaced(BaseMeta, X, NewX); };
-  EXPECT_HAS(invalid(replaced(BaseMeta, "\"inputs\": [" + X + "]", "\"inputs\": []")), "model.meta: inputs: at least one");
+  // No model inputs is valid, but a subgraph still reading "x" then reads an unknown tensor.
+  EXPECT_HAS(invalid(replaced(BaseMeta, "\"inputs\": [" + X + "]", "\"inputs\": []")),
+             "model.meta: subgraphs[0].inputs[0]: tensor \"x\" is neither a model input nor a boundary tensor");
+  EXPECT_HAS(invalid(replaced(BaseMeta, "\"outputs\": [{\"name\": \"y\", \"type\": \"F32\", \"shape\": [2, 3]}]",
+                              "\"outputs\": []")),
+             "model.meta: outputs: at least one");
   EXPECT_HAS(invalid(WithX(R"({"name": "x", "type": "F33", "shape": [2, 3]})")),
              "model.meta: inputs[0].type: unknown element type \"F33\"");
   EXPECT_HAS(invalid(WithX(R"({"name": "x", "type": "F32", "shape": [1,1,1,1,1,1,1,1,1]})")),

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <stdexcept>
 
 namespace rt = optima_v2::runtime;
 namespace fs = std::filesystem;
@@ -143,4 +144,44 @@ TEST(NativeEndToEnd, ChainOfHostSubgraphs) {
   auto Ref = optima_v2::test::referenceChainModel(X, 3);
   for (size_t I = 0; I < Y.size(); ++I)
     ASSERT_NEAR(Y[I], Ref[I], 1e-4f * (1 + std::fabs(Ref[I]))) << "item " << I;
+}
+
+// A model computed from constants only (what the compiler writes for Range/ConstantOfShape of
+// constants): no model inputs; every request computes the same output.
+TEST(NativeEndToEnd, ZeroInputModelInfers) {
+  if (!nativeBuilt())
+    GTEST_SKIP() << "native extension not built";
+  optima_v2::test::TempDir Dir;
+  optima_v2::test::ModelWriter Writer("constants_only");
+  optima_v2::test::TensorDecl Y{"y", {2, 3}};
+  Writer.addOutput(Y);
+  optima_v2::test::SubgraphDecl S;
+  S.Name = "constants_only";
+  S.Device = "X64:0";
+  S.Outputs = {"y"};
+  S.Graph.addOutput(Y);
+  auto A = randomFloats(6, 21), B = randomFloats(6, 22);
+  S.Graph.addConstant("a", {2, 3}, A);
+  S.Graph.addConstant("b", {2, 3}, B);
+  S.Graph.addIntermediate({"a_copy", {2, 3}});
+  S.Graph.addNode("Identity", "copy0", {"a"}, {"a_copy"});
+  S.Graph.addNode("Add", "add0", {"a_copy", "b"}, {"y"});
+  Writer.addSubgraph(std::move(S));
+  Writer.write(Dir.path());
+
+  auto Context = nativeContext();
+  auto Model = Context.loadModel(Dir.path());
+  EXPECT_EQ(Model.getInputTensorCount(), 0u);
+  ASSERT_EQ(Model.getOutputTensorCount(), 1u);
+  EXPECT_THROW(Model.getInputTensorInfo(0), std::out_of_range);
+  for (int Run = 0; Run < 2; ++Run) {
+    auto Req = Model.createRequest();
+    EXPECT_EQ(Req.getInputTensorCount(), 0u);
+    Req.infer();
+    ASSERT_FALSE(Req.wait());
+    std::vector<float> Out(6);
+    Req.getOutputTensor("y").copyTo(Out.data(), Out.size());
+    for (size_t I = 0; I < Out.size(); ++I)
+      EXPECT_FLOAT_EQ(Out[I], A[I] + B[I]) << "item " << I;
+  }
 }
