@@ -4,6 +4,10 @@
 #   scripts/fuzz.sh smoke            build, then each target for FUZZ_SECONDS (default 60) from the seeds
 #   scripts/fuzz.sh long [RUNS]      build, then each target for RUNS executions (default 1000000)
 #   scripts/fuzz.sh run TARGET ARGS  one target by hand, with its dictionary and a copy of its seeds
+#   scripts/fuzz.sh python [SECONDS] the Atheris target fuzz/python/fuzz_tensor_inputs.py (Python input
+#                                    path), coverage-guided against the importable optima_v2 (PYTHON=
+#                                    interpreter), then the same time under ASan+UBSan against
+#                                    build/asan-ubsan/python when that tree has the module
 # A crash, sanitizer report, leak, timeout (10 s) or out-of-memory (2 GiB) fails the run; the
 # reproducer lands in build-fuzz/artifacts/. Summary lines start with "[ fuzz ]".
 set -euo pipefail
@@ -71,10 +75,42 @@ campaign() {
   return $Failed
 }
 
+# The Atheris target. With gcc's libasan preloaded, libFuzzer's coverage hooks resolve to ASan's
+# stubs, so the ASan pass is an uninstrumented random run: it checks memory safety, the plain pass
+# finds the paths.
+python_fuzz() {
+  local Py Seconds=${1:-${FUZZ_SECONDS:-60}} Failed=0
+  Py=$(command -v "${PYTHON:-python3}")
+  case $Py in /*) ;; *) Py=$ROOT/$Py ;; esac  # the target runs from its corpus folder
+  local Work=$BUILD/corpus-work/python Log
+  mkdir -p "$Work" "$BUILD/artifacts"
+  Log=$BUILD/python.log
+  if (cd "$Work/.." && "$Py" "$ROOT/fuzz/python/fuzz_tensor_inputs.py" -max_total_time="$Seconds" \
+      -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/python-" "$Work") >"$Log" 2>&1; then
+    Status=ok; else Status=FAILED; Failed=1; fi
+  printf '[ fuzz ] atheris: %s executions in %ss, %s (log %s)\n' \
+    "$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$Log" | grep -o '[0-9]*$' || echo '?')" "$Seconds" "$Status" "$Log"
+  [ $Status = ok ] || tail -40 "$Log"
+  local Asan=$ROOT/build/asan-ubsan/python
+  if ls "$Asan"/optima_v2/runtime/_runtime*.so >/dev/null 2>&1; then
+    Log=$BUILD/python-asan.log
+    if PYTHONPATH=$Asan LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libstdc++.so)" \
+        ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        "$Py" "$ROOT/fuzz/python/fuzz_tensor_inputs.py" -max_total_time="$Seconds" -print_final_stats=1 \
+        -artifact_prefix="$BUILD/artifacts/python-asan-" >"$Log" 2>&1; then
+      Status=ok; else Status=FAILED; Failed=1; fi
+    printf '[ fuzz ] atheris under ASan+UBSan: %s executions in %ss, %s (log %s)\n' \
+      "$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$Log" | grep -o '[0-9]*$' || echo '?')" "$Seconds" "$Status" "$Log"
+    [ $Status = ok ] || tail -40 "$Log"
+  fi
+  return $Failed
+}
+
 case "${1:-smoke}" in
   build) build ;;
   smoke) build && campaign -max_total_time="${FUZZ_SECONDS:-60}" ;;
   long) build && campaign -runs="${2:-1000000}" ;;
   run) shift; run "$@" ;;
-  *) echo "usage: $0 [build|smoke|long [RUNS]|run TARGET ARGS...]" >&2; exit 2 ;;
+  python) python_fuzz "${2:-}" ;;
+  *) echo "usage: $0 [build|smoke|long [RUNS]|run TARGET ARGS...|python [SECONDS]]" >&2; exit 2 ;;
 esac

@@ -5,7 +5,10 @@
 #   scripts/sanitize.sh asan-ubsan   whole ctest suite under AddressSanitizer + UBSan (+ LeakSanitizer)
 #   scripts/sanitize.sh tsan         the ctest suite under ThreadSanitizer (TSAN_TESTS=<regex> to
 #                                    run a subset; TSAN_TESTS=concurrency for the executor subset)
-#   scripts/sanitize.sh all          both (default)
+#   scripts/sanitize.sh pytest       tests/python against the Python module built in the ASan+UBSan
+#                                    tree (libasan preloaded into the interpreter); needs PYTHON=
+#                                    an interpreter with requirements-test.txt installed
+#   scripts/sanitize.sh all          asan-ubsan, tsan, then pytest (default)
 # Build folders: build/asan-ubsan and build/tsan. JOBS sets the parallelism (default nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +43,29 @@ tsan() {
   esac
 }
 
+# The interpreter is not instrumented, so the ASan runtime must be the first library loaded
+# (LD_PRELOAD). Leak checking is off for this run only: CPython does not free its interned objects,
+# module state and arenas at exit, so LeakSanitizer would report the interpreter itself; leaks of
+# our code are checked by the ctest suite under the same preset, where LSan is on.
+asan_pytest() {
+  local Py=${PYTHON:-python3} Build=build/asan-ubsan Start=$SECONDS
+  printf '\n==> pytest under ASan+UBSan (%s/python, libasan preloaded)\n' "$Build"
+  cmake --preset asan-ubsan -DOPTIMA_V2_BUILD_PYTHON=ON -DPython_EXECUTABLE="$(command -v "$Py")" >/dev/null
+  cmake --build "$Build" -j "$JOBS"
+  # libstdc++ is preloaded too: the interpreter does not link it, and ASan must resolve the real
+  # __cxa_throw when it starts, or the first C++ exception thrown by the module aborts.
+  local Preload
+  Preload="$("${CXX:-g++}" -print-file-name=libasan.so) $("${CXX:-g++}" -print-file-name=libstdc++.so)"
+  PYTHONPATH=$Build/python OPTIMA_V2_TEST_ACCEL=$Build/tests/extensions/liboptima_v2_test_accel.so \
+    LD_PRELOAD=$Preload ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$Py" -m pytest -q -p no:cacheprovider tests/python
+  printf '==> pytest under ASan+UBSan: %ds\n' $((SECONDS - Start))
+}
+
 case "${1:-all}" in
   asan-ubsan) asan_ubsan ;;
   tsan) tsan ;;
-  all) (asan_ubsan) && (tsan) ;;
+  pytest) asan_pytest ;;
+  all) (asan_ubsan) && (tsan) && (asan_pytest) ;;
   *) echo "usage: $0 [asan-ubsan|tsan|all]" >&2; exit 2 ;;
 esac

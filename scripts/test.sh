@@ -33,8 +33,8 @@ cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPTIMA_V2_WA
 cmake --build build/ci -j "$JOBS"
 ctest --test-dir build/ci --output-on-failure -j "$JOBS" --timeout 600
 
-step "Sanitizers: ctest under ASan+UBSan, then under TSan (scripts/sanitize.sh)"
-JOBS=$JOBS bash scripts/sanitize.sh all
+step "Sanitizers: ctest under ASan+UBSan, then under TSan, then pytest under ASan+UBSan (scripts/sanitize.sh)"
+JOBS=$JOBS PYTHON=$PY bash scripts/sanitize.sh all
 
 step "Fuzz smoke: each libFuzzer target ~60 s under ASan+UBSan (scripts/fuzz.sh; apt-installs clang)"
 JOBS=$JOBS bash scripts/fuzz.sh smoke
@@ -43,6 +43,9 @@ step "Wheel and pytest"
 $PY -m pip install --quiet .
 OPTIMA_V2_TEST_ACCEL=$ROOT/build/ci/tests/extensions/liboptima_v2_test_accel.so $PY -m pytest -q tests/python
 
+step "Atheris: the Python input path fuzzed ~60 s against the wheel, then ~60 s under ASan+UBSan (scripts/fuzz.sh python)"
+PYTHON=$PY JOBS=$JOBS bash scripts/fuzz.sh python
+
 step "ONNX conformance: onnx backend test cases (node + model suites) through the runtime; expected_pass.txt must still pass"
 $PY -m pytest -q -s tests/conformance
 
@@ -50,6 +53,6 @@ step "SDK consumers (cmake --install and the wheel)"
 bash tests/sdk/test_consumer.sh build/ci "$PY"
 
 step "Lint"
-$PY -m ruff check python tests/python examples
+$PY -m ruff check python tests/python examples benchmarks fuzz/python
 
 echo; echo "All tests passed."

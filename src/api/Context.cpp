@@ -3,12 +3,20 @@
 #include "core/Context/ContextImpl.h"
 #include "core/Model/ModelLoader.h"
 
+#include <new>
+
 namespace optima_v2::runtime {
 
 Context::Context(const ContextOptions &Options) : Impl(std::make_shared<detail::ContextImpl>(Options)) {}
 
 Model Context::loadModel(const std::filesystem::path &Path, bool Fallback) {
-  return Model(detail::ModelLoader::load(Impl, Path, Fallback));
+  try {
+    return Model(detail::ModelLoader::load(Impl, Path, Fallback));
+  } catch (const std::bad_alloc &) {
+    // Parsing and validation allocate in proportion to the (bounded) file sizes; under memory
+    // pressure that still fails, and callers expect the documented exception type.
+    throwFormat<OutOfResourceException>("loadModel: out of memory while loading \"{}\"", Path.string());
+  }
 }
 
 void Context::loadExtension(const std::filesystem::path &Path) { Impl->registry().load(Path); }
