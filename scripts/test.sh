@@ -54,5 +54,9 @@ bash tests/sdk/test_consumer.sh build/ci "$PY"
 
 step "Lint"
 $PY -m ruff check python tests/python examples benchmarks fuzz/python
+# Types: the runtime package and the stub of its binding (_runtime.pyi), strict; the source tree is
+# checked (the binding is typed by its stub), so this needs no build.
+$PY -m mypy --strict python/optima_v2/runtime
+$PY -m mypy python/optima_v2/model_folder python/optima_v2/profiling python/optima_v2/tools
 
 echo; echo "All tests passed."

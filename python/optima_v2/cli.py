@@ -1,4 +1,5 @@
-"""The ``optima-v2`` command: ``compile`` an ONNX model, print ``info`` about a model folder."""
+"""The ``optima-v2`` command: ``compile`` an ONNX model, ``info`` about a model folder, and the tools
+``devices``, ``run``, ``benchmark``, ``profile`` and ``demo`` (implemented in :mod:`optima_v2.tools`)."""
 
 from __future__ import annotations
 
@@ -135,8 +136,69 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_tool_parsers(commands: Any) -> None:
+    from .tools._common import add_context_arguments
+
+    devices = commands.add_parser("devices", help="list the loaded extensions and their devices")
+    add_context_arguments(devices)
+
+    run = commands.add_parser("run", help="run a model folder once; print output summaries")
+    run.add_argument("model_dir")
+    run.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=file.npy",
+        help="input data (repeat; missing inputs get random data)",
+    )
+    run.add_argument("-o", "--output", metavar="out.npz", help="save the outputs (by name) to an .npz file")
+    run.add_argument("--seed", type=int, default=0, help="seed of the random inputs (0)")
+    add_context_arguments(run)
+
+    bench = commands.add_parser("benchmark", help="measure latency and throughput")
+    bench.add_argument("model_dir")
+    bench.add_argument("-t", "--time", type=float, default=10.0, metavar="SECONDS", help="duration (10 s)")
+    bench.add_argument("--mode", choices=["latency", "throughput"], default="latency", help="(latency)")
+    bench.add_argument(
+        "--requests", type=int, metavar="N", help="concurrent requests in throughput mode (4); latency mode uses 1"
+    )
+    bench.add_argument("--json", action="store_true", help="print the report as JSON")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_context_arguments(bench)
+
+    prof = commands.add_parser("profile", help="per-layer statistics over many runs")
+    prof.add_argument("model_dir")
+    prof.add_argument("-n", "--runs", type=int, default=100, help="profiled runs (100)")
+    prof.add_argument("--warmup", type=int, default=1, help="runs before profiling (1)")
+    prof.add_argument("--top", type=int, default=30, help="entries shown (30)")
+    prof.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    prof.add_argument("--trace", metavar="trace.json", help="write a Chrome/Perfetto trace")
+    prof.add_argument("--plot", metavar="out.png", help="write a per-layer bar chart (needs matplotlib)")
+    prof.add_argument("--histogram", metavar="latency.png", help="write a latency histogram (needs matplotlib)")
+    add_context_arguments(prof)
+
+    demo = commands.add_parser("demo", help="build, run and check a small model end to end")
+    add_context_arguments(demo)
+
+
+def _run_tool(args: argparse.Namespace) -> int:
+    import importlib
+
+    from .tools._common import ToolError
+
+    module = importlib.import_module(f".tools.{args.command}", __package__)
+    try:
+        return int(module.run(args))
+    except (ToolError, ValueError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except RuntimeError as error:  # rt.Exception and its subclasses
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="optima-v2", description="OptimaV2 model compiler and inspector.")
+    parser = argparse.ArgumentParser(prog="optima-v2", description="OptimaV2 model compiler, runner and tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     compile_parser = commands.add_parser("compile", help="compile an ONNX model into a model folder")
     compile_parser.add_argument("model", help="the .onnx file")
@@ -150,8 +212,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     compile_parser.add_argument("--no-optimize", action="store_true", help="skip the optimization passes")
     info_parser = commands.add_parser("info", help="summarize a model folder")
     info_parser.add_argument("model_dir")
+    _add_tool_parsers(commands)
     args = parser.parse_args(argv)
-    return _compile(args) if args.command == "compile" else _info(args)
+    if args.command == "compile":
+        return _compile(args)
+    if args.command == "info":
+        return _info(args)
+    return _run_tool(args)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ bool isPythonFinalizing() noexcept;
 // numpy dtype used for an element type (BF16 -> uint16 bit patterns, Q8 -> int8, Q16 -> int16,
 // low-precision types -> ml_dtypes' dtypes, imported lazily: TypeError without ml_dtypes).
 py::dtype toDtype(rt::ElementType Type);
-// Checks that Object is an ndarray (TypeError) with at most 8 dims, C-contiguous and of the
+// Checks that Object is an ndarray, a buffer-protocol object or a DLPack producer (else TypeError;
+// non-ndarrays are viewed through numpy without a copy) with at most 8 dims, C-contiguous and of the
 // tensor's shape (ValueError) and dtype (TypeError). What names the destination in messages
 // ("input 'input_1'").
 py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const std::string &What);
@@ -83,6 +84,16 @@ py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object
 void copyCheckedArray(rt::Tensor &Tensor, const py::array &Array);
 // A fresh ndarray holding a copy of the tensor's data.
 py::array tensorToNumpy(rt::Tensor &Tensor);
+
+// --- tensor_interop.cpp --------------------------------------------------------------------------
+// Tensor.__array__(dtype, copy): a zero-copy ndarray view (numpy 2 semantics for dtype/copy).
+py::object tensorArray(const py::object &Self, const py::object &Dtype, const py::object &Copy);
+// Tensor.__dlpack__(stream, max_version, dl_device, copy): a DLPack capsule (versioned when the
+// consumer's max_version >= 1) viewing the tensor's host memory; it keeps the Tensor alive.
+py::capsule tensorDlpack(const py::object &Self, const py::object &Stream, const py::object &MaxVersion,
+                         const py::object &DlDevice, const py::object &Copy);
+// Tensor.__dlpack_device__(): (kDLCPU, 0).
+py::tuple tensorDlpackDevice();
 
 // --- structs.cpp ---------------------------------------------------------------------------------
 py::tuple shapeToTuple(const rt::Shape &Shape);
@@ -98,7 +109,8 @@ struct PyContext {
 
 struct PyModel {
   rt::Model M;
-  explicit PyModel(rt::Model Mod) : M(std::move(Mod)) {}
+  uint32_t ContextThreads = 0; // thread count of the loading Context's pool (RequestQueue's default)
+  explicit PyModel(rt::Model Mod, uint32_t Threads = 0) : M(std::move(Mod)), ContextThreads(Threads) {}
   PyModel(const PyModel &) = delete;
   PyModel &operator=(const PyModel &) = delete;
   ~PyModel();

@@ -68,7 +68,7 @@ void registerContext(py::module_ &M) {
                py::gil_scoped_release NoGil;
                Model = ctx(S).loadModel(Path, Fallback);
              }
-             return std::make_unique<PyModel>(std::move(Model));
+             return std::make_unique<PyModel>(std::move(Model), ctx(S).getThreadCount());
            },
            py::arg("model_path"), py::arg("fallback") = false,
            "Load a model folder (GIL released). Not an existing folder -> ValueError; corrupt -> "

@@ -23,6 +23,8 @@ namespace {
 
 constexpr const char *CallbackKey = "_callback";
 constexpr const char *CallbackArgsKey = "_callback_args";
+// One-shot completion hook of _infer_notify (asyncio): hook(ex), called after the user's callback.
+constexpr const char *NotifyKey = "_notify";
 
 // wait() blocks in slices so Ctrl-C (and other signals) are noticed while waiting.
 constexpr std::chrono::milliseconds WaitSlice(100);
@@ -49,8 +51,14 @@ void runPythonCallback(const std::shared_ptr<CallbackTarget> &Target, std::excep
   PyObject *Self = Target->Self;
   Py_INCREF(Self);
   py::object Callable;
+  py::object Notify;
   try {
     py::dict Dict = py::getattr(Self, "__dict__");
+    // Taken before the user's callback runs: a restart from inside it must not fire the hook again.
+    if (Dict.contains(NotifyKey)) {
+      Notify = Dict[NotifyKey];
+      PyDict_DelItemString(Dict.ptr(), NotifyKey);
+    }
     if (Dict.contains(CallbackKey)) {
       Callable = Dict[CallbackKey];
       py::tuple Extra = Dict.contains(CallbackArgsKey) ? py::tuple(Dict[CallbackArgsKey]) : py::tuple();
@@ -72,6 +80,14 @@ void runPythonCallback(const std::shared_ptr<CallbackTarget> &Target, std::excep
     PyErr_WriteUnraisable(Self);
   }
   Callable = py::object();
+  if (Notify && !Notify.is_none()) {
+    try {
+      Notify(Error ? makePyException(Error) : py::none());
+    } catch (py::error_already_set &E) {
+      E.discard_as_unraisable(Notify);
+    }
+  }
+  Notify = py::object();
   releaseSelf(Self);
 }
 
@@ -154,6 +170,44 @@ void setInputs(PyInferRequest &Self, const py::handle &Inputs) {
     copyCheckedArray(T, Array);
 }
 
+rt::InferRequestCallback nativeCallback(const std::shared_ptr<CallbackTarget> &Target) {
+  return [Target](rt::InferRequest &, std::exception_ptr Error) { runPythonCallback(Target, Error); };
+}
+
+std::shared_ptr<CallbackTarget> &targetOf(const py::object &SelfObj) {
+  auto &Self = SelfObj.cast<PyInferRequest &>();
+  if (!Self.Target) {
+    Self.Target = std::make_shared<CallbackTarget>();
+    Self.Target->Self = SelfObj.ptr();
+  }
+  return Self.Target;
+}
+
+// Starts the inference and calls Hook(ex) once on completion, after the user's callback (if any),
+// which stays installed. The native callback is (re)installed first: that raises
+// InvalidOperationException while the request is running, before the hook is stored, so a hook is
+// never attached to somebody else's run.
+void inferNotify(const py::object &SelfObj, const py::object &Hook) {
+  if (!PyCallable_Check(Hook.ptr()))
+    throw py::type_error("_infer_notify: hook must be callable");
+  auto &Self = SelfObj.cast<PyInferRequest &>();
+  rt::InferRequestCallback Native = nativeCallback(targetOf(SelfObj));
+  {
+    py::gil_scoped_release NoGil;
+    Self.Req.setCallback(std::move(Native));
+  }
+  py::dict Dict = py::getattr(SelfObj, "__dict__");
+  Dict[NotifyKey] = Hook;
+  try {
+    py::gil_scoped_release NoGil;
+    Self.Req.infer();
+  } catch (...) {
+    if (Dict.contains(NotifyKey))
+      PyDict_DelItemString(Dict.ptr(), NotifyKey);
+    throw;
+  }
+}
+
 void setCallback(const py::object &SelfObj, const py::object &Callback, const py::object &UserData) {
   auto &Self = SelfObj.cast<PyInferRequest &>();
   if (!Callback.is_none() && !PyCallable_Check(Callback.ptr()))
@@ -182,15 +236,10 @@ void setCallback(const py::object &SelfObj, const py::object &Callback, const py
     Dict[CallbackKey] = Callback;
     Dict[CallbackArgsKey] = UserData.is_none() ? py::tuple() : py::make_tuple(UserData);
   }
-  if (!Self.Target) {
-    Self.Target = std::make_shared<CallbackTarget>();
-    Self.Target->Self = SelfObj.ptr();
-  }
+  targetOf(SelfObj);
   rt::InferRequestCallback Native;
   if (!Callback.is_none())
-    Native = [Target = Self.Target](rt::InferRequest &, std::exception_ptr Error) {
-      runPythonCallback(Target, Error);
-    };
+    Native = nativeCallback(Self.Target);
   try {
     py::gil_scoped_release NoGil;
     Self.Req.setCallback(std::move(Native));
@@ -305,6 +354,9 @@ void registerInferRequest(py::module_ &M) {
            },
            "Start the inference and return at once (GIL released). Already running -> "
            "InvalidOperationException; failure to start -> InferException.")
+      .def("_infer_notify", &inferNotify, py::arg("hook"),
+           "Internal (used by infer_async): start the inference and call hook(ex) once when it "
+           "finishes, on the runtime thread after the request's callback (which stays installed).")
       .def("wait", &waitFor, py::arg("timeout_ms") = 0,
            "Block until the inference finishes (GIL released), at most timeout_ms milliseconds "
            "(0 = no limit). Returns True when the timeout expired first, False when finished. "

@@ -80,6 +80,8 @@ void registerModel(py::module_ &Mod) {
       .def_property_readonly("subgraph_info", [](const PyModel &S) { return S.M.getSubgraphInfo(); },
                              "SubgraphInfo of each subgraph: where it runs as decided at load.")
       .def_property_readonly("name", [](const PyModel &S) { return S.M.getName(); })
+      .def_property_readonly("_context_thread_count", [](const PyModel &S) { return S.ContextThreads; },
+                             "Internal: threads of the pool of the Context that loaded the model.")
       .def_property_readonly("load_profile_data", [](const PyModel &S) { return S.M.getLoadProfileData(); },
                              "ModelInit and SubgraphInit entries of the load.")
       .def("__repr__", [](const PyModel &S) {

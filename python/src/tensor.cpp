@@ -104,11 +104,34 @@ py::dtype toDtype(rt::ElementType Type) {
   return py::dtype::from_args(Module.attr(Name));
 }
 
+py::array asArray(const py::handle &Object, const std::string &What) {
+  if (py::isinstance<py::array>(Object))
+    return py::reinterpret_borrow<py::array>(Object);
+  // Our own tensors: the typed view (the buffer protocol shows low-precision types as uint8).
+  if (py::isinstance<rt::Tensor>(Object))
+    return Object.attr("__array__")();
+  py::module_ Numpy = py::module_::import("numpy");
+  if (PyObject_CheckBuffer(Object.ptr())) {
+    // Through a memoryview so the buffer's own format decides the dtype (bytes -> uint8, not |S).
+    // A view: numpy keeps the memoryview, and it the exporter, alive.
+    auto View = py::reinterpret_steal<py::object>(PyMemoryView_FromObject(Object.ptr()));
+    if (!View)
+      throw py::error_already_set();
+    return Numpy.attr("asarray")(View);
+  }
+  if (py::hasattr(Object, "__dlpack__")) {
+    try {
+      return Numpy.attr("from_dlpack")(Object);
+    } catch (py::error_already_set &E) {
+      throw py::type_error(What + ": cannot view the " + typeName(Object) + " through DLPack: " + E.what());
+    }
+  }
+  throw py::type_error(What + ": expected a numpy.ndarray or an object supporting the buffer protocol or "
+                       "DLPack, got " + typeName(Object));
+}
+
 py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const std::string &What) {
-  if (!py::isinstance<py::array>(Object))
-    throw py::type_error(What + ": expected a numpy.ndarray, got " +
-                         typeName(Object));
-  auto Array = py::reinterpret_borrow<py::array>(Object);
+  py::array Array = asArray(Object, What);
   const rt::Shape &Shape = Tensor.getShape();
   auto ArrayShape = py::tuple(Array.attr("shape"));
   auto ShapeText = py::repr(ArrayShape).cast<std::string>();
@@ -166,9 +189,25 @@ void registerTensor(py::module_ &M) {
              copyCheckedArray(T, checkArrayForTensor(T, Object, "tensor '" + T.getName() + "'"));
            },
            py::arg("array"),
-           "Copy a C-contiguous ndarray of exactly the tensor's shape and dtype into the tensor. "
-           "Wrong type or dtype -> TypeError; wrong shape, > 8 dims or non-contiguous -> ValueError.")
+           "Copy a C-contiguous array of exactly the tensor's shape and dtype into the tensor: an "
+           "ndarray, any buffer-protocol object (memoryview, bytearray, array.array, another Tensor) "
+           "or a DLPack producer (torch tensor), viewed through numpy without an intermediate copy. "
+           "Other types or a wrong dtype -> TypeError; wrong shape, > 8 dims or non-contiguous -> "
+           "ValueError.")
       .def("to_numpy", &tensorToNumpy, "A new ndarray holding a copy of the tensor's data.")
+      .def("__array__", &tensorArray, py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none(),
+           "numpy array protocol: a zero-copy view of the tensor with its numpy dtype (ml_dtypes' for "
+           "low-precision types). copy=True returns a copy; a different dtype converts (a copy), "
+           "which copy=False refuses with ValueError.")
+      .def("__dlpack__", &tensorDlpack, py::kw_only(), py::arg("stream") = py::none(),
+           py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(), py::arg("copy") = py::none(),
+           "DLPack export (numpy.from_dlpack, torch.from_dlpack): a capsule viewing the tensor's host "
+           "memory without a copy (copy=True exports a copy). The capsule keeps the tensor and its "
+           "request alive. stream must be None; dl_device, when given, must be (1, 0) (kDLCPU). "
+           "Low-precision types (F8*, F4E2M1, I4, U4, I2, U2) raise BufferError. BF16 exports as "
+           "DLPack bfloat16 (torch.bfloat16; numpy cannot import it).")
+      .def("__dlpack_device__", [](const rt::Tensor &) { return tensorDlpackDevice(); },
+           "(1, 0): kDLCPU, device 0 (model I/O tensors are host memory).")
       .def_property_readonly("name", &rt::Tensor::getName)
       .def_property_readonly("shape", [](const rt::Tensor &T) { return shapeToTuple(T.getShape()); })
       .def_property_readonly("type", &rt::Tensor::getType)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from conftest import REPO, SAMPLE_MODEL, sample_weights
 
 
@@ -53,3 +54,46 @@ def test_sample_script_fails_on_a_wrong_model(tmp_path):
     )
     assert result.returncode != 0
     assert "MISMATCH" in result.stdout + result.stderr
+
+
+# --- every example in examples/python runs (with its default arguments) -------------------------
+EXAMPLES = sorted((REPO / "examples" / "python").glob("*.py"))
+
+
+def run_example(path, *args):
+    return subprocess.run(
+        [sys.executable, str(path), *map(str, args)], capture_output=True, text=True, timeout=600, cwd=REPO
+    )
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_every_python_example_runs(example):
+    result = run_example(example)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_request_queue_example_checks_results():
+    result = run_example(REPO / "examples" / "python" / "request_queue.py", "--runs", "64", "--jobs", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "64 inferences with 3 jobs" in result.stdout
+    assert "OK: all 64 results match numpy" in result.stdout
+
+
+def test_request_queue_example_fails_on_a_wrong_model(tmp_path):
+    wrong = tmp_path / "wrong"
+    subprocess.run([sys.executable, str(REPO / "examples" / "make_sample_model.py"), str(wrong)], check=True)
+    graph = json.loads((wrong / "Subgraph_0" / "graph.json").read_text())
+    graph["nodes"][1]["op"] = "Sub"
+    (wrong / "Subgraph_0" / "graph.json").write_text(json.dumps(graph))
+    for name in ["request_queue.py", "asyncio_infer.py"]:
+        result = run_example(REPO / "examples" / "python" / name, wrong)
+        assert result.returncode == 1, name + result.stdout + result.stderr
+        assert "MISMATCH" in result.stdout
+
+
+def test_asyncio_example_shows_concurrency_and_errors():
+    result = run_example(REPO / "examples" / "python" / "asyncio_infer.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 inferences awaited concurrently" in result.stdout
+    assert "as expected: ValueError: input 'input_1': array shape (1, 1, 32, 32) does not match" in result.stdout
+    assert "OK: all outputs match numpy" in result.stdout
