@@ -24,11 +24,11 @@ run_preset() {
   local Preset=$1; shift
   local Start=$SECONDS
   printf '\n==> sanitizer preset %s: configure + build\n' "$Preset"
-  cmake --preset "$Preset" >/dev/null
-  cmake --build --preset "$Preset" -j "$JOBS"
+  cmake --preset "$Preset" >/dev/null || return
+  cmake --build --preset "$Preset" -j "$JOBS" || return
   local Built=$SECONDS
   printf '\n==> sanitizer preset %s: ctest %s\n' "$Preset" "$*"
-  ctest --preset "$Preset" -j "$JOBS" "$@"
+  ctest --preset "$Preset" -j "$JOBS" "$@" || return
   printf '==> %s: build %ds, tests %ds\n' "$Preset" $((Built - Start)) $((SECONDS - Built))
 }
 
@@ -50,15 +50,15 @@ tsan() {
 asan_pytest() {
   local Py=${PYTHON:-python3} Build=build/asan-ubsan Start=$SECONDS
   printf '\n==> pytest under ASan+UBSan (%s/python, libasan preloaded)\n' "$Build"
-  cmake --preset asan-ubsan -DOPTIMA_V2_BUILD_PYTHON=ON -DPython_EXECUTABLE="$(command -v "$Py")" >/dev/null
-  cmake --build "$Build" -j "$JOBS"
+  cmake --preset asan-ubsan -DOPTIMA_V2_BUILD_PYTHON=ON -DPython_EXECUTABLE="$(command -v "$Py")" >/dev/null || return
+  cmake --build "$Build" -j "$JOBS" || return
   # libstdc++ is preloaded too: the interpreter does not link it, and ASan must resolve the real
   # __cxa_throw when it starts, or the first C++ exception thrown by the module aborts.
   local Preload
   Preload="$("${CXX:-g++}" -print-file-name=libasan.so) $("${CXX:-g++}" -print-file-name=libstdc++.so)"
   PYTHONPATH=$Build/python OPTIMA_V2_TEST_ACCEL=$Build/tests/extensions/liboptima_v2_test_accel.so \
     LD_PRELOAD=$Preload ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
-    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$Py" -m pytest -q -p no:cacheprovider tests/python
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$Py" -m pytest -q -p no:cacheprovider tests/python || return
   printf '==> pytest under ASan+UBSan: %ds\n' $((SECONDS - Start))
 }
 
@@ -66,6 +66,8 @@ case "${1:-all}" in
   asan-ubsan) asan_ubsan ;;
   tsan) tsan ;;
   pytest) asan_pytest ;;
-  all) (asan_ubsan) && (tsan) && (asan_pytest) ;;
-  *) echo "usage: $0 [asan-ubsan|tsan|all]" >&2; exit 2 ;;
+  # Each step returns its failure explicitly: inside an && list bash ignores `set -e`, so a failing
+  # command would otherwise be masked by the next one.
+  all) asan_ubsan && tsan && asan_pytest ;;
+  *) echo "usage: $0 [asan-ubsan|tsan|pytest|all]" >&2; exit 2 ;;
 esac
