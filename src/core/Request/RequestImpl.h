@@ -62,6 +62,8 @@ private:
   void allocate();
   void releaseResources() noexcept;
   bool onOwnCallbackThread() const noexcept;
+  // wait() without a timeout: runs this run's still-queued subgraph tasks on the caller.
+  void runQueuedHere(std::unique_lock<std::mutex> &Lock);
 
   // Executor (RequestRun.cpp).
   void prepareRun();
@@ -107,6 +109,7 @@ private:
   // for zero so the final release (and any Model/Context/extension teardown it triggers) happens
   // on the owner's thread, not on a pool thread racing process exit.
   std::shared_ptr<std::atomic<uint32_t>> WorkerHolds = std::make_shared<std::atomic<uint32_t>>(0);
+  int64_t LastRunNs = -1;       // how long the latest finished run took; -1 before the first
   bool InsideCallback = false; // the callback is executing on CallbackThread
   bool RestartPending = false; // infer() was called inside the callback
   bool CallbackReplaced = false;

@@ -195,6 +195,7 @@ void RequestImpl::finishRun() {
   else if (WasCancelled)
     LastError = std::make_exception_ptr(InferException(format("request {} was cancelled", ID)));
   HasResult = true;
+  LastRunNs = End;
   if (WasCancelled || !Callback) {
     Current = State::Idle;
     Finished.notify_all();

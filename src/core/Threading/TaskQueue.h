@@ -51,6 +51,24 @@ public:
     Count = Kept;
   }
 
+  // Removes the first task running Fn on an argument in [Begin, End); returns its argument
+  // (nullptr when there is none), keeping the order of the others.
+  void *takeFirst(void (*Fn)(void *), const void *Begin, const void *End) noexcept {
+    auto *Lo = static_cast<const char *>(Begin), *Hi = static_cast<const char *>(End);
+    for (size_t I = 0; I < Count; ++I) {
+      PoolTask &T = Buffer[(Head + I) % Buffer.size()];
+      auto *A = static_cast<const char *>(T.Arg);
+      if (T.Fn != Fn || A < Lo || A >= Hi)
+        continue;
+      void *Arg = T.Arg;
+      for (size_t J = I + 1; J < Count; ++J) // close the gap
+        Buffer[(Head + J - 1) % Buffer.size()] = Buffer[(Head + J) % Buffer.size()];
+      --Count;
+      return Arg;
+    }
+    return nullptr;
+  }
+
 private:
   void growIfFull() {
     if (Count < Buffer.size())

@@ -72,6 +72,11 @@ void ThreadPool::workerMain(std::shared_ptr<State> S) {
 
 bool ThreadPool::isWorkerThread() const noexcept { return CurrentPoolState == Shared.get(); }
 
+void *ThreadPool::takeTask(void (*Fn)(void *), const void *ArgBegin, const void *ArgEnd) noexcept {
+  std::lock_guard<std::mutex> Lock(Shared->Mutex);
+  return Shared->Queue.takeFirst(Fn, ArgBegin, ArgEnd);
+}
+
 void ThreadPool::submit(void (*Fn)(void *), void *Arg) {
   // Notify before unlocking: once the lock is released the task may run and drop the last
   // reference to this pool (and then its State), so neither may be touched afterwards.

@@ -40,6 +40,11 @@ public:
   // True on one of this pool's workers.
   bool isWorkerThread() const noexcept;
 
+  // Withdraws the oldest queued task that runs Fn on an argument inside [ArgBegin, ArgEnd) and
+  // returns that argument, or nullptr when no worker-free one is queued. Lets a thread that is
+  // about to block on that work run it itself instead of paying for a worker's wake-up.
+  void *takeTask(void (*Fn)(void *), const void *ArgBegin, const void *ArgEnd) noexcept;
+
 private:
   struct State {
     std::mutex Mutex;

@@ -190,3 +190,65 @@ TEST(ThreadPool, ThreadCountResolution) {
   unsetenv("OPTIMA_V2_NUM_THREADS");
   EXPECT_EQ(resolveThreadCount(0), optima_v2::runtime::detail::getPhysicalCoreCount());
 }
+
+// takeTask withdraws only a queued task of the given function whose argument lies in the
+// range, the oldest first, and leaves the rest in order for the workers.
+TEST(ThreadPool, TakeTaskWithdrawsOnlyMatchingQueuedTasks) {
+  ThreadPool Pool(1);
+  std::mutex M;
+  std::condition_variable CV;
+  bool Release = false;
+  std::atomic<int> Blocked{0};
+  struct Block {
+    std::mutex *M;
+    std::condition_variable *CV;
+    bool *Release;
+    std::atomic<int> *Blocked;
+  } B{&M, &CV, &Release, &Blocked};
+  auto Blocker = [](void *P) {
+    auto &X = *static_cast<Block *>(P);
+    X.Blocked->fetch_add(1);
+    std::unique_lock<std::mutex> L(*X.M);
+    X.CV->wait(L, [&] { return *X.Release; });
+  };
+  Pool.submit(Blocker, &B);
+  while (Blocked.load() < 1)
+    std::this_thread::yield();
+
+  static std::vector<int> Order;
+  static std::mutex OrderMutex;
+  Order.clear();
+  auto Record = [](void *P) {
+    std::lock_guard<std::mutex> L(OrderMutex);
+    Order.push_back(*static_cast<int *>(P));
+  };
+  auto Other = [](void *) {};
+  int Items[4] = {0, 1, 2, 3};
+  Pool.submit(Record, &Items[0]);
+  Pool.submit(Other, &Items[1]); // right argument, wrong function: never taken
+  Pool.submit(Record, &Items[2]);
+  Pool.submit(Record, &Items[3]);
+
+  EXPECT_EQ(Pool.takeTask(Record, &Items[2], &Items[4]), &Items[2]);
+  EXPECT_EQ(Pool.takeTask(Record, &Items[1], &Items[2]), nullptr);
+  EXPECT_EQ(Pool.takeTask(Record, &Items[3], &Items[4]), &Items[3]);
+  EXPECT_EQ(Pool.takeTask(Record, &Items[3], &Items[4]), nullptr); // already taken
+
+  {
+    std::lock_guard<std::mutex> L(M);
+    Release = true;
+  }
+  CV.notify_all();
+  // The worker still runs what is left, in order: item 0 only (item 1 ran Other).
+  for (int I = 0; I < 1000; ++I) {
+    {
+      std::lock_guard<std::mutex> L(OrderMutex);
+      if (!Order.empty())
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::lock_guard<std::mutex> L(OrderMutex);
+  EXPECT_EQ(Order, std::vector<int>{0});
+}
