@@ -1,6 +1,7 @@
-// Single-precision GEMM used by Conv (im2col), MatMul and Gemm:
+// Single-precision GEMM used by Conv (im2col), MatMul, Gemm, Einsum and the recurrent ops:
 //   C[M x N] = Alpha * op(A)[M x K] * op(B)[K x N] + Beta * C     (row-major, leading dims given)
-// Blocked for cache (tiles of C, panels of K) and parallel over tiles through the host pool.
+// Packed and cache-blocked (gemm/Driver.cpp) with register-blocked microkernels for AVX-512,
+// AVX2+FMA and portable C++, chosen once at run time (gemm/Dispatch.cpp).
 #pragma once
 
 #include "Kernel.h"
@@ -18,8 +19,61 @@ struct GemmShape {
 };
 
 // Beta == 0 overwrites C (NaNs in C do not leak). Ctx may be null: runs serially.
-// Ep (optional): a fused activation applied to each tile of C once its last K panel is done.
+// Ep (optional): a fused activation applied to each block of C once its last K panel is done.
 void sgemm(const GemmShape &S, float Alpha, const float *A, const float *B, float Beta, float *C,
            const KernelContext *Ctx, const Epilogue *Ep = nullptr);
+
+namespace gemm {
+struct IsaTable; // gemm/GemmKernels.h
+}
+
+// op(B) packed once (e.g. constant weights at model load) into the microkernel's layout: K
+// panels of NR-wide column slivers, zero-padded, 64-byte aligned. Immutable after pack(), so one
+// object is shared by every request. Packed for the ISA active when pack() ran.
+class PackedB {
+public:
+  PackedB() = default;
+  PackedB(PackedB &&Other) noexcept;
+  PackedB &operator=(PackedB &&Other) noexcept;
+  PackedB(const PackedB &) = delete;
+  PackedB &operator=(const PackedB &) = delete;
+  ~PackedB();
+
+  // op(B) is K x N: B is K x N with leading dim Ldb, or N x K when TransB. Throws
+  // std::bad_alloc when memory runs out (at load).
+  void pack(size_t K, size_t N, bool TransB, const float *B, size_t Ldb);
+
+  size_t k() const { return K; }
+  size_t n() const { return N; }
+  size_t bytes() const { return Bytes; }
+  const float *data() const { return Data; }
+  const gemm::IsaTable *isa() const { return Isa; }
+
+private:
+  void release() noexcept;
+
+  float *Data = nullptr;
+  size_t K = 0, N = 0, Bytes = 0;
+  const gemm::IsaTable *Isa = nullptr;
+};
+
+// Same as sgemm with op(B) given pre-packed (S.TransB and S.Ldb are ignored; S.K and S.N must
+// equal B.k() and B.n()).
+void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB &B, float Beta,
+                 float *C, const KernelContext *Ctx, const Epilogue *Ep = nullptr);
+
+// Bytes held by all live PackedB objects of the process (memory accounting; no logging).
+size_t packedGemmBytes();
+
+// Microkernel families. The active one is the best the CPU supports, or the one named by the
+// environment variable OPTIMA_V2_NATIVE_ISA=generic|avx2|avx512 (read once; an unknown or
+// unsupported value falls back to the best available).
+enum class GemmIsa { Generic, Avx2, Avx512 };
+bool gemmIsaSupported(GemmIsa Isa);
+GemmIsa activeGemmIsa();
+const char *gemmIsaName(GemmIsa Isa);
+// Tests and benchmarks: selects Isa for sgemm calls that start afterwards (PackedB objects keep
+// the ISA they were packed for). Returns false and changes nothing when unsupported.
+bool setGemmIsa(GemmIsa Isa);
 
 } // namespace optima_v2::native

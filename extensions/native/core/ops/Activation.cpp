@@ -15,10 +15,19 @@ namespace {
 using namespace ew;
 
 struct ReluOp {
+  bool simdUnary(simd::UnaryOp &Op, float &, float &) const {
+    Op = simd::UnaryRelu;
+    return true;
+  }
   template <typename C> C operator()(C X) const { return X > C(0) ? X : C(0); }
 };
 struct LeakyReluOp {
   double Alpha;
+  bool simdUnary(simd::UnaryOp &Op, float &P0, float &) const {
+    Op = simd::UnaryLeakyRelu;
+    P0 = float(Alpha);
+    return true;
+  }
   template <typename C> C operator()(C X) const { return X < C(0) ? C(Alpha) * X : X; }
 };
 struct EluOp {
@@ -38,6 +47,10 @@ struct CeluOp {
   }
 };
 struct SigmoidOp {
+  bool simdUnary(simd::UnaryOp &Op, float &, float &) const {
+    Op = simd::UnarySigmoid;
+    return true;
+  }
   // Split by sign so exp never overflows.
   template <typename C> C operator()(C X) const {
     if (X >= C(0))
@@ -71,6 +84,10 @@ struct SoftsignOp {
   template <typename C> C operator()(C X) const { return X / (C(1) + std::fabs(X)); }
 };
 struct TanhOp {
+  bool simdUnary(simd::UnaryOp &Op, float &, float &) const {
+    Op = simd::UnaryTanh;
+    return true;
+  }
   template <typename C> C operator()(C X) const { return std::tanh(X); }
 };
 struct MishOp {
@@ -78,6 +95,10 @@ struct MishOp {
 };
 struct GeluOp {
   bool Tanh = false;
+  bool simdUnary(simd::UnaryOp &Op, float &, float &) const {
+    Op = simd::UnaryGeluErf;
+    return !Tanh;
+  }
   template <typename C> C operator()(C X) const {
     if (Tanh) {
       const C K = C(0.7978845608028654); // sqrt(2 / pi)
@@ -207,6 +228,13 @@ public:
     T *Y = Ctx.tensor<T>(Out);
     const C L = MinId >= 0 ? load(Ctx.tensor<const T>(MinId)[0]) : Lo;
     const C H = MaxId >= 0 ? load(Ctx.tensor<const T>(MaxId)[0]) : Hi;
+    if constexpr (std::is_same_v<T, float>) { // same comparisons, vectorised
+      simd::UnaryFn Map = simd::vecMath().Unary[simd::UnaryClip];
+      Ctx.parallelFor(Count, ElementGrain, [&](size_t Begin, size_t End) {
+        Map(X + Begin, Y + Begin, End - Begin, L, H);
+      });
+      return;
+    }
     Ctx.parallelFor(Count, ElementGrain, [&](size_t Begin, size_t End) {
       for (size_t I = Begin; I < End; ++I) {
         C V = load(X[I]);

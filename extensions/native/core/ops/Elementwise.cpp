@@ -20,6 +20,7 @@ namespace {
 using namespace ew;
 
 struct AddOp {
+  static constexpr simd::BinaryOp SimdBinary = simd::BinaryAdd;
   template <typename C> C operator()(C A, C B) const {
     if constexpr (std::is_integral_v<C>)
       return C(WrapType<C>(A) + WrapType<C>(B));
@@ -28,6 +29,7 @@ struct AddOp {
   }
 };
 struct SubOp {
+  static constexpr simd::BinaryOp SimdBinary = simd::BinarySub;
   template <typename C> C operator()(C A, C B) const {
     if constexpr (std::is_integral_v<C>)
       return C(WrapType<C>(A) - WrapType<C>(B));
@@ -36,6 +38,7 @@ struct SubOp {
   }
 };
 struct MulOp {
+  static constexpr simd::BinaryOp SimdBinary = simd::BinaryMul;
   template <typename C> C operator()(C A, C B) const {
     if constexpr (std::is_integral_v<C>)
       return C(WrapType<C>(A) * WrapType<C>(B));
@@ -44,6 +47,7 @@ struct MulOp {
   }
 };
 struct DivOp {
+  static constexpr simd::BinaryOp SimdBinary = simd::BinaryDiv;
   template <typename C> C operator()(C A, C B) const {
     if constexpr (std::is_integral_v<C>) {
       if (B == 0)

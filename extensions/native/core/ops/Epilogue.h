@@ -6,6 +6,7 @@
 #pragma once
 
 #include "../NodeContext.h"
+#include "../simd/VecMath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -42,19 +43,24 @@ struct Epilogue {
 namespace epilogue_detail {
 
 // Same formulas as the standalone activation kernels (ops/Activation.cpp), so fused and unfused
-// graphs agree to the last bit for the simple ones.
+// graphs agree to the last bit for the simple ones. Simd names the float32 vector function
+// (simd/VecMath.h) with the same semantics, or -1 where there is none (scalar loop).
 struct Relu {
+  static constexpr int Simd = simd::UnaryReluKeepNaN;
   template <typename C> static C f(C X, const Epilogue &) { return X < C(0) ? C(0) : X; }
 };
 struct LeakyRelu {
+  static constexpr int Simd = simd::UnaryLeakyRelu;
   template <typename C> static C f(C X, const Epilogue &E) { return X < C(0) ? C(E.P0) * X : X; }
 };
 struct Clip { // NaN passes through like ONNX Clip
+  static constexpr int Simd = simd::UnaryClip;
   template <typename C> static C f(C X, const Epilogue &E) {
     return X < C(E.P0) ? C(E.P0) : X > C(E.P1) ? C(E.P1) : X;
   }
 };
 struct Sigmoid {
+  static constexpr int Simd = simd::UnarySigmoid;
   template <typename C> static C f(C X, const Epilogue &) {
     if (X >= C(0))
       return C(1) / (C(1) + std::exp(-X));
@@ -63,24 +69,29 @@ struct Sigmoid {
   }
 };
 struct Tanh {
+  static constexpr int Simd = simd::UnaryTanh;
   template <typename C> static C f(C X, const Epilogue &) { return std::tanh(X); }
 };
 struct HardSigmoid {
+  static constexpr int Simd = -1;
   template <typename C> static C f(C X, const Epilogue &E) {
     return std::max(C(0), std::min(C(1), C(E.P0) * X + C(E.P1)));
   }
 };
 struct HardSwish {
+  static constexpr int Simd = -1;
   template <typename C> static C f(C X, const Epilogue &) {
     return X * std::max(C(0), std::min(C(1), X / C(6) + C(0.5)));
   }
 };
 struct Gelu {
+  static constexpr int Simd = simd::UnaryGeluErf;
   template <typename C> static C f(C X, const Epilogue &) {
     return C(0.5) * X * (C(1) + std::erf(X * C(0.7071067811865476)));
   }
 };
 struct GeluTanh {
+  static constexpr int Simd = -1;
   template <typename C> static C f(C X, const Epilogue &) {
     const C K = C(0.7978845608028654); // sqrt(2 / pi)
     return C(0.5) * X * (C(1) + std::tanh(K * (X + C(0.044715) * X * X * X)));
@@ -92,9 +103,16 @@ template <typename Op, typename C> void applyAll(C *Data, size_t Count, const Ep
     Data[I] = Op::f(Data[I], E);
 }
 
+template <int SimdOp> void applySimd(float *Data, size_t Count, const Epilogue &E) {
+  simd::vecMath().Unary[SimdOp](Data, Data, Count, float(E.P0), float(E.P1));
+}
+
 template <typename Op> Epilogue make(double P0 = 0.0, double P1 = 0.0) {
   Epilogue E;
-  E.F32 = applyAll<Op, float>;
+  if constexpr (Op::Simd >= 0)
+    E.F32 = applySimd<Op::Simd>;
+  else
+    E.F32 = applyAll<Op, float>;
   E.F64 = applyAll<Op, double>;
   E.P0 = P0;
   E.P1 = P1;

@@ -58,6 +58,28 @@ template <typename S> struct Operand {
   }
 };
 
+// A constant float B (or F16/BF16 B converted at load) packed once per model for the microkernel:
+// every request then multiplies against it without repacking. Count matrices of K x N (batch
+// dims of B), or none when B is not constant or packing does not pay (a matrix-vector product).
+template <typename S>
+std::vector<PackedB> packConstantB(const NodeContext &Ctx, const Operand<S> &B, const GemmShape &G) {
+  std::vector<PackedB> Packs;
+  if constexpr (std::is_same_v<ComputeType<S>, float>) {
+    const TensorInfo &T = *Ctx.input(1);
+    size_t Size = G.K * G.N;
+    if (T.Where != Storage::Constant || Size == 0 || G.M == 0 || (G.N == 1 && G.M > 1))
+      return Packs;
+    const float *Data = std::is_same_v<S, float> ? static_cast<const float *>(T.Data) : B.Const.data();
+    if (!Data)
+      return Packs;
+    size_t Ld = G.TransB ? G.K : G.N;
+    Packs.resize(T.Elements / Size);
+    for (size_t I = 0; I < Packs.size(); ++I)
+      Packs[I].pack(G.K, G.N, G.TransB, Data + I * Size, Ld);
+  }
+  return Packs;
+}
+
 template <typename S> class MatMulKernel final : public Kernel {
   using C = ComputeType<S>;
 
@@ -67,6 +89,7 @@ public:
       : Ep(Ep), Out(Ctx.outputId(0)), Shape(Shape), Batch(Batch), BatchCount(BatchCount) {
     A.plan(Ctx, 0, Layout);
     B.plan(Ctx, 1, Layout);
+    PackedBs = packConstantB(Ctx, B, Shape);
     OutElements = Ctx.output(0).Elements;
     if constexpr (!std::is_same_v<S, C>)
       OutOffset = Layout.add(OutElements * sizeof(C));
@@ -76,7 +99,7 @@ public:
 
   void run(const KernelContext &Ctx) const override {
     const C *PA = A.get(Ctx);
-    const C *PB = B.get(Ctx);
+    const C *PB = PackedBs.empty() ? B.get(Ctx) : nullptr; // packed: B is not read
     C *PO;
     if constexpr (std::is_same_v<S, C>)
       PO = Ctx.tensor<C>(Out);
@@ -90,6 +113,13 @@ public:
         R /= Batch.Dims[D];
         OffA += I * Batch.StrideA[D];
         OffB += I * Batch.StrideB[D];
+      }
+      if constexpr (std::is_same_v<C, float>) {
+        if (!PackedBs.empty()) {
+          sgemmPacked(Shape, 1.0f, PA + OffA * SizeA, PackedBs[OffB], 0.0f, PO + Bi * SizeO,
+                      Inner, &Ep);
+          return;
+        }
       }
       gemmAny<C>(Shape, PA + OffA * SizeA, PB + OffB * SizeB, false, PO + Bi * SizeO, Inner,
                  &Ep);
@@ -112,6 +142,7 @@ public:
 
 private:
   Operand<S> A, B;
+  std::vector<PackedB> PackedBs; // constant B, packed at load (float compute only)
   Epilogue Ep;
   int32_t Out;
   GemmShape Shape;
@@ -190,6 +221,7 @@ public:
         CColStride(CColStride) {
     A.plan(Ctx, 0, Layout);
     B.plan(Ctx, 1, Layout);
+    PackedBs = packConstantB(Ctx, B, Shape);
     if (UseC)
       CIn.plan(Ctx, 2, Layout);
     if constexpr (!std::is_same_v<S, C>)
@@ -204,7 +236,7 @@ public:
       PY = Ctx.tensor<C>(Y);
     else
       PY = reinterpret_cast<C *>(Ctx.Scratch + OutOffset);
-    const C *PA = A.get(Ctx), *PB = B.get(Ctx);
+    const C *PA = A.get(Ctx), *PB = PackedBs.empty() ? B.get(Ctx) : nullptr;
     const C *PC = CIn.Id >= 0 ? CIn.get(Ctx) : nullptr;
     size_t M = Shape.M, N = Shape.N;
     if constexpr (std::is_same_v<C, float>) {
@@ -215,7 +247,10 @@ public:
             PY[I * N + J] = float(Beta) * PC[I * CRowStride + J * CColStride];
         GemmBeta = 1.0f;
       }
-      sgemm(Shape, float(Alpha), PA, PB, GemmBeta, PY, &Ctx, &Ep);
+      if (!PackedBs.empty())
+        sgemmPacked(Shape, float(Alpha), PA, PackedBs[0], GemmBeta, PY, &Ctx, &Ep);
+      else
+        sgemm(Shape, float(Alpha), PA, PB, GemmBeta, PY, &Ctx, &Ep);
     } else {
       bool Combine = Alpha != 1.0 || PC;
       gemmAny<C>(Shape, PA, PB, false, PY, &Ctx, Combine ? nullptr : &Ep);
@@ -240,6 +275,7 @@ public:
 
 private:
   Operand<S> A, B, CIn;
+  std::vector<PackedB> PackedBs; // constant B, packed at load (float compute only)
   Epilogue Ep;
   int32_t Y;
   GemmShape Shape;

@@ -9,6 +9,7 @@
 #include "../OpRegistry.h"
 #include "../TypeDispatch.h"
 #include "AxisUtil.h"
+#include "../simd/VecMath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -288,6 +289,17 @@ public:
         const T *XR = X + R * Len;
         T *YR = Y + R * Len;
         double M, Inv;
+        if constexpr (std::is_same_v<T, float>) {
+          if (Direct && Len > 0) { // vectorised float32 row (two-pass statistics in float)
+            float MF, InvF;
+            simd::vecMath().LayerNormRow(XR, YR, Len, Sc, Bi, float(Eps), &MF, &InvF);
+            if (MO)
+              storeAny(MO, MeanOut.Type, R, MF);
+            if (IO)
+              storeAny(IO, InvOut.Type, R, InvF);
+            continue;
+          }
+        }
         meanInvStd(XR, Len, Eps, M, Inv);
         if (Direct) { // parameters shaped like the normalized block: no index table
           for (size_t I = 0; I < Len; ++I) {

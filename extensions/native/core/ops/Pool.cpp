@@ -9,6 +9,7 @@
 #include "../OpRegistry.h"
 #include "../TypeDispatch.h"
 #include "AxisUtil.h"
+#include "../simd/VecMath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +29,7 @@ struct PoolGeom {
   bool ColumnMajor = false; // MaxPool storage_order = 1 (indices)
   double P = 2;
   size_t SpatialRank = 0;
+  bool Global = false; // Global*Pool: one window covering the whole plane
 };
 
 template <typename T, PoolKind Kind> class PoolKernel final : public Kernel {
@@ -42,6 +44,10 @@ public:
     int64_t *I = Idx >= 0 ? Ctx.tensor<int64_t>(Idx) : nullptr;
     size_t InPlane = size_t(G.In[0] * G.In[1] * G.In[2]);
     size_t OutPlane = size_t(G.Out[0] * G.Out[1] * G.Out[2]);
+    if constexpr (std::is_same_v<T, float>) {
+      if (runFast(Ctx, X, Y, I, InPlane, OutPlane))
+        return;
+    }
     size_t Tasks = G.Planes * size_t(G.Out[0] * G.Out[1]);
     size_t PerTask = size_t(G.Out[2] * G.K[0] * G.K[1] * G.K[2]);
     size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, PerTask));
@@ -103,6 +109,53 @@ public:
   }
 
 private:
+  // Float32 vector paths: GlobalAveragePool (plane sums) and 2-D MaxPool without indices and
+  // dilation (row maxima, then window maxima; simd/VecMath.h). False: use the generic loop.
+  static constexpr size_t MaxFastRow = 4096; // stack row buffer of the MaxPool path
+
+  bool runFast(const KernelContext &Ctx, const float *X, float *Y, const int64_t *Indices,
+               size_t InPlane, size_t OutPlane) const {
+    if constexpr (Kind == PoolKind::Average) {
+      const simd::VecMathTable &VM = simd::vecMath();
+      if (!G.Global || InPlane == 0)
+        return false;
+      size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / InPlane);
+      Ctx.parallelFor(G.Planes, Grain, [&](size_t Begin, size_t End) {
+        for (size_t P = Begin; P < End; ++P)
+          Y[P] = VM.ReduceSum(X + P * InPlane, InPlane) / float(InPlane);
+      });
+      return true;
+    } else if constexpr (Kind == PoolKind::Max) {
+      if (Indices || G.SpatialRank != 2 || G.D[1] != 1 || G.D[2] != 1 ||
+          size_t(G.In[2]) > MaxFastRow || InPlane == 0)
+        return false;
+      const simd::VecMathTable &VM = simd::vecMath();
+      size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, OutPlane * size_t(G.K[1] * G.K[2])));
+      Ctx.parallelFor(G.Planes, Grain, [&](size_t Begin, size_t End) {
+        float Tmp[MaxFastRow];
+        for (size_t P = Begin; P < End; ++P) {
+          simd::MaxPool2dArgs A;
+          A.In = X + P * InPlane;
+          A.Out = Y + P * OutPlane;
+          A.Tmp = Tmp;
+          A.InH = size_t(G.In[1]);
+          A.InW = size_t(G.In[2]);
+          A.OutH = size_t(G.Out[1]);
+          A.OutW = size_t(G.Out[2]);
+          A.KH = size_t(G.K[1]);
+          A.KW = size_t(G.K[2]);
+          A.SH = size_t(G.S[1]);
+          A.SW = size_t(G.S[2]);
+          A.PadT = size_t(G.PadB[1]);
+          A.PadL = size_t(G.PadB[2]);
+          VM.MaxPool2d(A);
+        }
+      });
+      return true;
+    }
+    return false;
+  }
+
   static A lowest() {
     if constexpr (std::numeric_limits<A>::has_infinity)
       return -std::numeric_limits<A>::infinity();
@@ -284,6 +337,7 @@ template <PoolKind Kind> std::unique_ptr<Kernel> makeGlobalPool(const NodeContex
     OutShape.push_back(1);
   for (int I = 0; I < 3; ++I)
     G.K[I] = G.In[I];
+  G.Global = true;
   if (Kind == PoolKind::Lp)
     G.P = lpPower(Ctx);
   for (int64_t V : X.Shape)

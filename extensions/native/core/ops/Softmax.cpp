@@ -11,6 +11,7 @@
 #include "../OpRegistry.h"
 #include "../TypeDispatch.h"
 #include "AxisUtil.h"
+#include "../simd/VecMath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -113,6 +114,16 @@ public:
 
 private:
   void row(const T *X, T *Y) const {
+    if constexpr (std::is_same_v<T, float> && Kind == SoftmaxKind::Softmax) {
+      // Vectorised float32 row: the same three passes (max, exp and sum, scale).
+      const simd::VecMathTable &VM = simd::vecMath();
+      float Max = VM.ReduceMax(X, S.Len);
+      if (!std::isfinite(Max) && Max == Max)
+        Max = Max > 0 ? Max : 0.0f;
+      float Scale = 1.0f / VM.ExpSubSum(X, Y, S.Len, Max);
+      VM.BinaryScalarB[simd::BinaryMul](Y, Scale, Y, S.Len);
+      return;
+    }
     size_t Len = S.Len, Arg = 0;
     A Max = load(X[0]);
     for (size_t L = 1; L < Len; ++L) {

@@ -38,6 +38,10 @@ struct SignOp {
   }
 };
 struct ErfOp {
+  bool simdUnary(simd::UnaryOp &Op, float &, float &) const {
+    Op = simd::UnaryErf;
+    return true;
+  }
   template <typename C> C operator()(C X) const {
     if constexpr (std::is_integral_v<C>)
       return floatToInt<C>(std::erf(double(X)));
@@ -55,7 +59,13 @@ OPTIMA_FLOAT_UNARY(FloorOp, std::floor(X))
 OPTIMA_FLOAT_UNARY(CeilOp, std::ceil(X))
 OPTIMA_FLOAT_UNARY(RoundOp, std::nearbyint(X)) // default rounding mode: half to even
 OPTIMA_FLOAT_UNARY(SqrtOp, std::sqrt(X))
-OPTIMA_FLOAT_UNARY(ExpOp, std::exp(X))
+struct ExpOp {
+  template <typename C> C operator()(C X) const { return std::exp(X); }
+  bool simdUnary(simd::UnaryOp &Op, float &, float &) const {
+    Op = simd::UnaryExp;
+    return true;
+  }
+};
 OPTIMA_FLOAT_UNARY(LogOp, std::log(X))
 OPTIMA_FLOAT_UNARY(SinOp, std::sin(X))
 OPTIMA_FLOAT_UNARY(CosOp, std::cos(X))

@@ -5,6 +5,7 @@
 #include "../../Gemm.h"
 #include "../../NodeContext.h"
 #include "GemmGeneric.h"
+#include "../../simd/VecMath.h"
 
 #include <algorithm>
 #include <cstring>
@@ -122,7 +123,47 @@ private:
     std::fill(Plane, Plane + G.OutPlane, B ? B[Filter] : T(0));
   }
 
+  // 2-D 3x3 kernel, dilation 1, equal strides 1 or 2 (any padding): the vectorised float32
+  // depthwise plane kernel (simd/VecMath.h), bias and epilogue fused per plane.
+  bool isDepthwise3x3() const {
+    return G.Rank == 2 && G.Kernel[0] == 3 && G.Kernel[1] == 3 && G.Dilation[0] == 1 &&
+           G.Dilation[1] == 1 && G.Stride[0] == G.Stride[1] && (G.Stride[0] == 1 || G.Stride[0] == 2);
+  }
+
+  void runDepthwise3x3(const KernelContext &Ctx, const float *X, const float *W, const float *B,
+                       float *Y) const {
+    const simd::VecMathTable &VM = simd::vecMath();
+    size_t Planes = G.Batch * G.Filters;
+    size_t Grain = std::max<size_t>(1, (size_t(1) << 15) / std::max<size_t>(1, G.OutPlane * 9));
+    Ctx.parallelFor(Planes, Grain, [&](size_t Begin, size_t End) {
+      for (size_t P = Begin; P < End; ++P) {
+        size_t N = P / G.Filters, M = P % G.Filters;
+        size_t C = M / G.GroupFilters; // the group's only input channel
+        simd::Depthwise3x3Args A;
+        A.In = X + (N * G.Channels + C) * G.InPlane;
+        A.W = W + M * 9;
+        A.Bias = B ? B[M] : 0.0f;
+        A.Out = Y + P * G.OutPlane;
+        A.InH = size_t(G.In[0]);
+        A.InW = size_t(G.In[1]);
+        A.OutH = size_t(G.Out[0]);
+        A.OutW = size_t(G.Out[1]);
+        A.Stride = size_t(G.Stride[0]);
+        A.PadT = size_t(G.PadBegin[0]);
+        A.PadL = size_t(G.PadBegin[1]);
+        VM.Depthwise3x3(A);
+        Ep.apply(A.Out, G.OutPlane);
+      }
+    });
+  }
+
   void runDirect(const KernelContext &Ctx, const T *X, const T *W, const T *B, T *Y) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (isDepthwise3x3()) {
+        runDepthwise3x3(Ctx, X, W, B, Y);
+        return;
+      }
+    }
     size_t Planes = G.Batch * G.Filters;
     size_t Grain = std::max<size_t>(
         1, (size_t(1) << 14) / std::max<size_t>(1, G.OutPlane * G.KernelSize));

@@ -7,6 +7,7 @@
 #include "../../Broadcast.h"
 #include "../../OpRegistry.h"
 #include "../../TypeDispatch.h"
+#include "../../simd/VecMath.h"
 
 #include <algorithm>
 #include <cstring>
@@ -87,6 +88,18 @@ inline void requireSameTypes(const NodeContext &Ctx, size_t First, size_t Last) 
 // Chunk below which an elementwise loop stays on the calling thread.
 constexpr size_t ElementGrain = size_t(1) << 14;
 
+// Float32 fast paths (simd/VecMath.h). A unary functor opts in with
+//   bool simdUnary(simd::UnaryOp &Op, float &P0, float &P1) const  (false: no vector form),
+// a binary one with  static constexpr simd::BinaryOp SimdBinary.
+template <typename Fn, typename = void> struct HasSimdUnary : std::false_type {};
+template <typename Fn>
+struct HasSimdUnary<Fn, std::void_t<decltype(std::declval<const Fn &>().simdUnary(
+                            std::declval<simd::UnaryOp &>(), std::declval<float &>(),
+                            std::declval<float &>()))>> : std::true_type {};
+template <typename Fn, typename = void> struct HasSimdBinary : std::false_type {};
+template <typename Fn>
+struct HasSimdBinary<Fn, std::void_t<decltype(Fn::SimdBinary)>> : std::true_type {};
+
 // Y[i] = store<TOut>(F(load(X[i]))) over Count elements.
 template <typename TIn, typename TOut, typename Fn> class MapKernel final : public Kernel {
 public:
@@ -94,6 +107,17 @@ public:
   void run(const KernelContext &Ctx) const override {
     const TIn *X = Ctx.tensor<const TIn>(In);
     TOut *Y = Ctx.tensor<TOut>(Out);
+    if constexpr (std::is_same_v<TIn, float> && std::is_same_v<TOut, float> && HasSimdUnary<Fn>::value) {
+      simd::UnaryOp Op = simd::UnaryOpCount;
+      float P0 = 0.0f, P1 = 0.0f;
+      if (F.simdUnary(Op, P0, P1)) {
+        simd::UnaryFn Map = simd::vecMath().Unary[Op];
+        Ctx.parallelFor(Count, ElementGrain, [&](size_t Begin, size_t End) {
+          Map(X + Begin, Y + Begin, End - Begin, P0, P1);
+        });
+        return;
+      }
+    }
     Ctx.parallelFor(Count, ElementGrain, [&](size_t Begin, size_t End) {
       for (size_t I = Begin; I < End; ++I)
         Y[I] = store<TOut>(static_cast<ComputeType<TOut>>(F(load(X[I]))));
@@ -113,6 +137,20 @@ void runBinary(const KernelContext &Ctx, const BroadcastPlan &Plan, const TA *PA
                TOut *PO, const Fn &F) {
   auto Apply = [&F](TA A, TB B) { return store<TOut>(static_cast<ComputeType<TOut>>(F(load(A), load(B)))); };
   auto Row = [&](const TA *RA, const TB *RB, TOut *RO, size_t N, bool ContigA, bool ContigB) {
+    if constexpr (std::is_same_v<TA, float> && std::is_same_v<TB, float> &&
+                  std::is_same_v<TOut, float> && HasSimdBinary<Fn>::value) {
+      // Same IEEE operation per element as F, so results are bit-identical.
+      const simd::VecMathTable &VM = simd::vecMath();
+      if (ContigA && ContigB)
+        VM.Binary[Fn::SimdBinary](RA, RB, RO, N);
+      else if (ContigA)
+        VM.BinaryScalarB[Fn::SimdBinary](RA, RB[0], RO, N);
+      else if (ContigB)
+        VM.BinaryScalarA[Fn::SimdBinary](RA[0], RB, RO, N);
+      else
+        std::fill(RO, RO + N, Apply(RA[0], RB[0]));
+      return;
+    }
     if (ContigA && ContigB)
       for (size_t J = 0; J < N; ++J)
         RO[J] = Apply(RA[J], RB[J]);

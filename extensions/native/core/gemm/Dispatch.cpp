@@ -1,0 +1,90 @@
+// Chooses the microkernel family once: the best the CPU (and OS) supports, unless the
+// environment variable OPTIMA_V2_NATIVE_ISA names a supported one. Tests may switch it.
+#include "../Gemm.h"
+#include "GemmKernels.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace optima_v2::native {
+
+namespace {
+
+const gemm::IsaTable &tableFor(GemmIsa Isa) {
+#if defined(OPTIMA_V2_GEMM_X86)
+  if (Isa == GemmIsa::Avx512)
+    return gemm::Avx512Table;
+  if (Isa == GemmIsa::Avx2)
+    return gemm::Avx2Table;
+#endif
+  (void)Isa;
+  return gemm::GenericTable;
+}
+
+GemmIsa bestIsa() {
+  if (gemmIsaSupported(GemmIsa::Avx512))
+    return GemmIsa::Avx512;
+  if (gemmIsaSupported(GemmIsa::Avx2))
+    return GemmIsa::Avx2;
+  return GemmIsa::Generic;
+}
+
+GemmIsa initialIsa() {
+  const char *Env = std::getenv("OPTIMA_V2_NATIVE_ISA");
+  if (Env) {
+    for (GemmIsa I : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512})
+      if (std::strcmp(Env, gemmIsaName(I)) == 0 && gemmIsaSupported(I))
+        return I;
+  }
+  return bestIsa();
+}
+
+std::atomic<const gemm::IsaTable *> &activeSlot() {
+  static std::atomic<const gemm::IsaTable *> Slot{&tableFor(initialIsa())};
+  return Slot;
+}
+
+} // namespace
+
+bool gemmIsaSupported(GemmIsa Isa) {
+  switch (Isa) {
+  case GemmIsa::Generic:
+    return true;
+#if defined(OPTIMA_V2_GEMM_X86)
+  case GemmIsa::Avx2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case GemmIsa::Avx512:
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#endif
+  default:
+    return false;
+  }
+}
+
+const char *gemmIsaName(GemmIsa Isa) {
+  switch (Isa) {
+  case GemmIsa::Avx2:
+    return "avx2";
+  case GemmIsa::Avx512:
+    return "avx512";
+  default:
+    return "generic";
+  }
+}
+
+GemmIsa activeGemmIsa() { return GemmIsa(gemm::activeTable().Id); }
+
+bool setGemmIsa(GemmIsa Isa) {
+  if (!gemmIsaSupported(Isa))
+    return false;
+  activeSlot().store(&tableFor(Isa), std::memory_order_release);
+  return true;
+}
+
+const gemm::IsaTable &gemm::activeTable() {
+  return *activeSlot().load(std::memory_order_acquire);
+}
+
+} // namespace optima_v2::native

@@ -1,0 +1,278 @@
+// The blocked GEMM driver (GotoBLAS/BLIS loop order): for each NC-wide column chunk and KC-deep
+// panel, B is packed once (or taken pre-packed, or read in place for GEMV-like products), then
+// each MR-row block of A is packed and multiplied against every NR-wide B sliver by the active
+// ISA's microkernel. C is split into 2-D blocks across the host pool.
+#include "../Gemm.h"
+#include "../ops/Epilogue.h"
+#include "GemmKernels.h"
+
+#include <algorithm>
+#include <atomic>
+#include <new>
+
+namespace optima_v2::native {
+
+using gemm::IsaTable;
+
+namespace {
+
+constexpr size_t KC = 256;  // panel depth: an MR x KC block of packed A stays in L1
+constexpr size_t NC = 512;  // chunk width: a KC x NC packed B panel (512 KiB) stays in L2
+constexpr size_t MinTaskWork = size_t(1) << 16; // multiply-adds per task worth a pool trip
+
+std::atomic<size_t> PackedBytes{0};
+
+constexpr size_t MaxMR = 16; // largest microkernel MR (the packed A block lives on the stack)
+
+// Per-thread B packing buffer (KC x NC floats, 512 KiB), allocated by a thread's first sgemm
+// that packs B and kept for the thread's life, so the hot path allocates nothing after warm-up.
+// Allocation failure is reported as null (the caller falls back to a plain loop).
+struct ThreadBuffer {
+  float *Ptr = nullptr;
+  ~ThreadBuffer() { ::operator delete(Ptr, std::align_val_t(64)); }
+  float *get() {
+    if (!Ptr)
+      Ptr = static_cast<float *>(
+          ::operator new(KC * NC * sizeof(float), std::align_val_t(64), std::nothrow));
+    return Ptr;
+  }
+};
+thread_local ThreadBuffer BBuffer;
+
+struct Problem {
+  const IsaTable *Isa;
+  size_t M, N, K;
+  const float *A;
+  size_t Lda;
+  bool TransA;
+  const float *B; // raw op(B) when Packed is null
+  size_t Ldb;
+  bool TransB;
+  const PackedB *Packed;
+  float Alpha, Beta;
+  float *C;
+  size_t Ldc;
+  const Epilogue *Ep;
+};
+
+float opA(const Problem &P, size_t I, size_t K) {
+  return P.TransA ? P.A[K * P.Lda + I] : P.A[I * P.Lda + K];
+}
+
+// Only when a thread's packing buffer cannot be allocated (raw B): a plain loop over the block.
+void naiveBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
+  for (size_t I = M0; I < M1; ++I) {
+    float *Row = P.C + I * P.Ldc;
+    for (size_t J = N0; J < N1; ++J) {
+      float Sum = 0.0f;
+      for (size_t K = 0; K < P.K; ++K)
+        Sum += opA(P, I, K) * (P.TransB ? P.B[J * P.Ldb + K] : P.B[K * P.Ldb + J]);
+      Row[J] = P.Alpha * Sum + (P.Beta == 0.0f ? 0.0f : P.Beta * Row[J]);
+    }
+    if (P.Ep)
+      P.Ep->apply(Row + N0, N1 - N0);
+  }
+}
+
+// C[M0:M1, N0:N1]; N0 is a multiple of NR.
+void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
+  const size_t MR = P.Isa->MR, NR = P.Isa->NR;
+  alignas(64) float ABuf[MaxMR * KC]; // 16 KiB: one packed A block
+  // GEMV-like blocks use each B element once: read B in place instead of packing it.
+  const bool Direct = !P.Packed && !P.TransB && M1 - M0 <= MR;
+  // Pre-packed B needs no buffer; in place, only a narrow last sliver is packed.
+  float *BBuf = P.Packed ? nullptr : BBuffer.get();
+  if (!P.Packed && !BBuf) {
+    naiveBlock(P, M0, M1, N0, N1);
+    return;
+  }
+  const size_t Npad = (P.N + NR - 1) / NR * NR;
+  for (size_t Nc0 = N0; Nc0 < N1; Nc0 += NC) {
+    const size_t Nc1 = std::min(N1, Nc0 + NC);
+    // K == 0 still makes one pass: the microkernel then writes Beta * C.
+    for (size_t K0 = 0; K0 < P.K || K0 == 0; K0 += KC) {
+      const size_t Kc = std::min(KC, P.K - K0);
+      const float Beta = K0 == 0 ? P.Beta : 1.0f;
+      const bool Last = K0 + Kc >= P.K;
+      const float *Panel;
+      size_t ColStep, RowStride;
+      if (P.Packed) {
+        Panel = P.Packed->data() + K0 * Npad + Nc0 * Kc;
+        ColStep = Kc;
+        RowStride = NR;
+      } else if (Direct) {
+        Panel = P.B + K0 * P.Ldb + Nc0;
+        ColStep = 1;
+        RowStride = P.Ldb;
+      } else {
+        gemm::packB(P.B, P.Ldb, P.TransB, K0, Kc, Nc0, Nc1, NR, BBuf);
+        Panel = BBuf;
+        ColStep = Kc;
+        RowStride = NR;
+      }
+      // In place, a last sliver narrower than NR would be read past the end of B: pack it.
+      const size_t TailJ = Direct && (Nc1 - Nc0) % NR ? Nc1 - (Nc1 - Nc0) % NR : Nc1;
+      if (TailJ < Nc1)
+        gemm::packB(P.B, P.Ldb, false, K0, Kc, TailJ, Nc1, NR, BBuf);
+      for (size_t I0 = M0; I0 < M1; I0 += MR) {
+        const size_t Rows = std::min(MR, M1 - I0);
+        gemm::packA(P.A, P.Lda, P.TransA, I0, Rows, K0, Kc, MR, ABuf);
+        float *CRow = P.C + I0 * P.Ldc;
+        for (size_t J0 = Nc0; J0 < Nc1; J0 += NR) {
+          const float *Sliver = Panel + (J0 - Nc0) * ColStep;
+          size_t Stride = RowStride;
+          if (J0 >= TailJ) {
+            Sliver = BBuf;
+            Stride = NR;
+          }
+          P.Isa->Kernel(Kc, ABuf, Sliver, Stride, CRow + J0, P.Ldc, Rows,
+                        std::min(NR, Nc1 - J0), P.Alpha, Beta);
+        }
+        if (Last && P.Ep) // the block's rows are final and still in cache
+          for (size_t R = 0; R < Rows; ++R)
+            P.Ep->apply(CRow + R * P.Ldc + Nc0, Nc1 - Nc0);
+      }
+      if (P.K == 0)
+        break;
+    }
+  }
+}
+
+size_t ceilDiv(size_t A, size_t B) { return (A + B - 1) / B; }
+
+// Splits C into TM x TN blocks for Threads workers: the cheapest estimated critical path, where
+// a block costs its padded multiply-adds plus its packing (splitting M repacks the same B).
+void planGrid(const Problem &P, size_t Threads, size_t &TM, size_t &TN) {
+  const size_t MR = P.Isa->MR, NR = P.Isa->NR;
+  const size_t MB = ceilDiv(P.M, MR), NB = ceilDiv(P.N, NR), K = std::max<size_t>(P.K, 1);
+  const bool PacksB = !P.Packed && (P.TransB || P.M > MR);
+  double Best = -1.0;
+  TM = TN = 1;
+  for (size_t Tm = 1; Tm <= std::min(MB, 2 * Threads); ++Tm) {
+    for (size_t Tn = 1; Tn <= std::min(NB, 2 * Threads) && Tm * Tn <= 2 * Threads; ++Tn) {
+      double Rows = double(ceilDiv(MB, Tm) * MR), Cols = double(ceilDiv(NB, Tn) * NR);
+      double Cost = Rows * Cols * double(K) + Rows * double(K) * 4.0 * double(ceilDiv(size_t(Cols), NC));
+      if (PacksB)
+        Cost += Cols * double(K) * 4.0;
+      Cost *= double(ceilDiv(Tm * Tn, Threads));
+      if (Best < 0.0 || Cost < Best * 0.999) {
+        Best = Cost;
+        TM = Tm;
+        TN = Tn;
+      }
+    }
+  }
+}
+
+void runProblem(const Problem &P, const KernelContext *Ctx) {
+  if (P.M == 0 || P.N == 0)
+    return;
+  size_t Work = P.M * P.N * std::max<size_t>(P.K, 1);
+  size_t Threads = Ctx ? std::min<size_t>(Ctx->threadCount(), Work / MinTaskWork) : 1;
+  if (Threads <= 1) {
+    runBlock(P, 0, P.M, 0, P.N);
+    return;
+  }
+  size_t TM, TN;
+  planGrid(P, Threads, TM, TN);
+  const size_t MR = P.Isa->MR, NR = P.Isa->NR;
+  const size_t MB = ceilDiv(P.M, MR), NB = ceilDiv(P.N, NR);
+  auto Body = [&](size_t Begin, size_t End) {
+    for (size_t T = Begin; T < End; ++T) {
+      size_t Tm = T / TN, Tn = T % TN;
+      size_t M0 = std::min(P.M, MB * Tm / TM * MR), M1 = std::min(P.M, MB * (Tm + 1) / TM * MR);
+      size_t N0 = std::min(P.N, NB * Tn / TN * NR), N1 = std::min(P.N, NB * (Tn + 1) / TN * NR);
+      if (M0 < M1 && N0 < N1)
+        runBlock(P, M0, M1, N0, N1);
+    }
+  };
+  Ctx->parallelFor(TM * TN, 1, Body);
+}
+
+} // namespace
+
+void sgemm(const GemmShape &S, float Alpha, const float *A, const float *B, float Beta, float *C,
+           const KernelContext *Ctx, const Epilogue *Ep) {
+  if (Ep && !Ep->active())
+    Ep = nullptr;
+  Problem P{&gemm::activeTable(), S.M,  S.N,   S.K,   A, S.Lda, S.TransA, B, S.Ldb,
+            S.TransB,             nullptr, Alpha, Beta, C, S.Ldc, Ep};
+  if (S.N == 1 && S.M > 1 && S.Ldc == 1) {
+    // A matrix-vector product: as C^T = op(B)^T op(A)^T it becomes one row of M columns,
+    // instead of M rows that each fill 1 of the microkernel's NR columns.
+    P.M = 1;
+    P.N = S.M;
+    P.A = B;
+    P.Lda = S.Ldb;
+    P.TransA = !S.TransB;
+    P.B = A;
+    P.Ldb = S.Lda;
+    P.TransB = !S.TransA;
+    P.Ldc = S.M;
+  }
+  runProblem(P, Ctx);
+}
+
+void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB &B, float Beta,
+                 float *C, const KernelContext *Ctx, const Epilogue *Ep) {
+  if (Ep && !Ep->active())
+    Ep = nullptr;
+  if (S.K != B.k() || S.N != B.n() || (S.K && S.N && !B.data()))
+    return; // a caller bug; never read out of bounds
+  Problem P{B.isa(), S.M,   S.N,  S.K, A,     S.Lda, S.TransA, nullptr, 0,
+            false,   &B,    Alpha, Beta, C, S.Ldc, Ep};
+  runProblem(P, Ctx);
+}
+
+// PackedB ------------------------------------------------------------------------------------
+
+PackedB::PackedB(PackedB &&O) noexcept
+    : Data(O.Data), K(O.K), N(O.N), Bytes(O.Bytes), Isa(O.Isa) {
+  O.Data = nullptr;
+  O.Bytes = 0;
+}
+
+PackedB &PackedB::operator=(PackedB &&O) noexcept {
+  if (this != &O) {
+    release();
+    Data = O.Data;
+    K = O.K;
+    N = O.N;
+    Bytes = O.Bytes;
+    Isa = O.Isa;
+    O.Data = nullptr;
+    O.Bytes = 0;
+  }
+  return *this;
+}
+
+PackedB::~PackedB() { release(); }
+
+void PackedB::release() noexcept {
+  if (Data) {
+    ::operator delete(Data, std::align_val_t(64));
+    PackedBytes.fetch_sub(Bytes, std::memory_order_relaxed);
+  }
+  Data = nullptr;
+  Bytes = 0;
+}
+
+void PackedB::pack(size_t K_, size_t N_, bool TransB, const float *B, size_t Ldb) {
+  release();
+  Isa = &gemm::activeTable();
+  K = K_;
+  N = N_;
+  const size_t NR = Isa->NR, Npad = (N + NR - 1) / NR * NR;
+  if (K == 0 || N == 0)
+    return;
+  Bytes = K * Npad * sizeof(float);
+  Data = static_cast<float *>(::operator new(Bytes, std::align_val_t(64)));
+  PackedBytes.fetch_add(Bytes, std::memory_order_relaxed);
+  // Same layout runBlock reads: panel K0 at K0 * Npad, its sliver j at j * NR * Kc.
+  for (size_t K0 = 0; K0 < K; K0 += KC)
+    gemm::packB(B, Ldb, TransB, K0, std::min(KC, K - K0), 0, N, NR, Data + K0 * Npad);
+}
+
+size_t packedGemmBytes() { return PackedBytes.load(std::memory_order_relaxed); }
+
+} // namespace optima_v2::native

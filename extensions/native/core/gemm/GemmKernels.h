@@ -1,0 +1,41 @@
+// Internal interface between the GEMM driver and the per-ISA microkernel translation units.
+// Declarations and plain data only: ISA TUs include this, and nothing here may be an inline
+// function or template that an -mavx512f TU could emit for the whole program (ODR).
+#pragma once
+
+#include <cstddef>
+
+namespace optima_v2::native::gemm {
+
+// One tile of C: C[M x N] = Alpha * Ap[M x K] * B[K x N] + Beta * C, M <= MR and N <= NR,
+// M, N >= 1. Ap is packed k-major (Ap[k * MR + r]); B holds K rows of NR floats, consecutive
+// rows BStride floats apart (NR when packed; readable up to NR columns). Beta == 0 does not
+// read C. C columns past N are neither read nor written.
+using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t BStride, float *C,
+                             size_t Ldc, size_t M, size_t N, float Alpha, float Beta);
+
+struct IsaTable {
+  const char *Name;
+  int Id; // GemmIsa
+  size_t MR, NR;
+  MicroKernel Kernel;
+};
+
+extern const IsaTable GenericTable;
+#if defined(OPTIMA_V2_GEMM_X86)
+extern const IsaTable Avx2Table;
+extern const IsaTable Avx512Table;
+#endif
+
+// The table sgemm uses now (Dispatch.cpp).
+const IsaTable &activeTable();
+
+// Packing (Pack.cpp). A block: rows [I0, I0 + Rows) x depth [K0, K0 + Kc) of op(A) into
+// Dst[k * MR + r]. B panel: depth [K0, K0 + Kc) x columns [N0, N1) of op(B) into NR-wide
+// slivers of Kc rows (sliver j at Dst + j * NR * Kc), columns past N1 zero.
+void packA(const float *A, size_t Lda, bool TransA, size_t I0, size_t Rows, size_t K0, size_t Kc,
+           size_t MR, float *Dst);
+void packB(const float *B, size_t Ldb, bool TransB, size_t K0, size_t Kc, size_t N0, size_t N1,
+           size_t NR, float *Dst);
+
+} // namespace optima_v2::native::gemm

@@ -1,0 +1,84 @@
+// AVX2+FMA microkernel: up to 6 rows x 16 columns of C in 12 ymm accumulators. Compiled with
+// -mavx2 -mfma and only reached through run-time dispatch: intrinsics and anonymous-namespace
+// code only (ODR).
+#include "GemmKernels.h"
+
+#include <immintrin.h>
+
+namespace optima_v2::native::gemm {
+
+namespace {
+
+constexpr size_t MR = 6, NR = 16;
+
+// Lane masks for maskload/maskstore: the first N lanes of (MaskTable + 8 - N).
+alignas(64) const int MaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+template <int Rows, int Vecs>
+void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
+          size_t N, const float *AlphaBeta) {
+  __m256 Acc[Rows][Vecs];
+#pragma GCC unroll 6
+  for (int R = 0; R < Rows; ++R)
+#pragma GCC unroll 2
+    for (int V = 0; V < Vecs; ++V)
+      Acc[R][V] = _mm256_setzero_ps();
+  for (size_t Kk = 0; Kk < K; ++Kk) {
+    __m256 B0 = _mm256_loadu_ps(B);
+    __m256 B1 = Vecs > 1 ? _mm256_loadu_ps(B + 8) : B0;
+#pragma GCC unroll 6
+    for (int R = 0; R < Rows; ++R) {
+      __m256 Av = _mm256_broadcast_ss(Ap + R);
+      Acc[R][0] = _mm256_fmadd_ps(Av, B0, Acc[R][0]);
+      if (Vecs > 1)
+        Acc[R][Vecs - 1] = _mm256_fmadd_ps(Av, B1, Acc[R][Vecs - 1]);
+    }
+    Ap += MR;
+    B += BStride;
+  }
+  __m256i Mask[2];
+  if (Vecs == 1) {
+    size_t L = N >= 8 ? 8 : N;
+    Mask[0] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(MaskTable + 8 - L));
+  } else {
+    size_t L = N >= 16 ? 8 : N - 8;
+    Mask[0] = _mm256_set1_epi32(-1);
+    Mask[1] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(MaskTable + 8 - L));
+  }
+  const float Beta = AlphaBeta[1];
+  const __m256 VAlpha = _mm256_set1_ps(AlphaBeta[0]), VBeta = _mm256_set1_ps(Beta);
+#pragma GCC unroll 6
+  for (int R = 0; R < Rows; ++R) {
+#pragma GCC unroll 2
+    for (int V = 0; V < Vecs; ++V) {
+      float *Cp = C + size_t(R) * Ldc + V * 8;
+      __m256 X = _mm256_mul_ps(Acc[R][V], VAlpha);
+      if (Beta != 0.0f)
+        X = _mm256_fmadd_ps(_mm256_maskload_ps(Cp, Mask[V]), VBeta, X);
+      _mm256_maskstore_ps(Cp, Mask[V], X);
+    }
+  }
+}
+
+// Alpha and Beta come through memory: passed in registers they would stay live across the k loop
+// and push an accumulator out to the stack (seen with GCC 12 on the 16-register AVX2 tile).
+using TileFn = void (*)(size_t, const float *, const float *, size_t, float *, size_t, size_t,
+                        const float *);
+
+template <int Vecs> constexpr TileFn Tiles[MR] = {tile<1, Vecs>, tile<2, Vecs>, tile<3, Vecs>,
+                                                  tile<4, Vecs>, tile<5, Vecs>, tile<6, Vecs>};
+
+void kernel(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
+            size_t M, size_t N, float Alpha, float Beta) {
+  const float AlphaBeta[2] = {Alpha, Beta};
+  if (N > 8)
+    Tiles<2>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
+  else
+    Tiles<1>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
+}
+
+} // namespace
+
+extern const IsaTable Avx2Table = {"avx2", 1, MR, NR, kernel};
+
+} // namespace optima_v2::native::gemm

@@ -1,0 +1,80 @@
+// AVX-512F microkernel: up to 12 rows x 32 columns of C in 24 zmm accumulators; per k step two
+// B vectors and twelve broadcasts of packed A feed 24 FMAs. Compiled with -mavx512f etc. and only
+// reached through run-time dispatch: intrinsics and anonymous-namespace code only (ODR).
+#include "GemmKernels.h"
+
+#include <immintrin.h>
+
+namespace optima_v2::native::gemm {
+
+namespace {
+
+constexpr size_t MR = 12, NR = 32;
+
+template <int Rows, int Vecs>
+void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
+          size_t N, const float *AlphaBeta) {
+  __m512 Acc[Rows][Vecs];
+#pragma GCC unroll 12
+  for (int R = 0; R < Rows; ++R)
+#pragma GCC unroll 2
+    for (int V = 0; V < Vecs; ++V)
+      Acc[R][V] = _mm512_setzero_ps();
+  for (size_t Kk = 0; Kk < K; ++Kk) {
+    __m512 B0 = _mm512_loadu_ps(B);
+    __m512 B1 = Vecs > 1 ? _mm512_loadu_ps(B + 16) : B0;
+#pragma GCC unroll 12
+    for (int R = 0; R < Rows; ++R) {
+      __m512 Av = _mm512_set1_ps(Ap[R]);
+      Acc[R][0] = _mm512_fmadd_ps(Av, B0, Acc[R][0]);
+      if (Vecs > 1)
+        Acc[R][Vecs - 1] = _mm512_fmadd_ps(Av, B1, Acc[R][Vecs - 1]);
+    }
+    Ap += MR;
+    B += BStride;
+  }
+  __mmask16 Mask[2];
+  if (Vecs == 1) {
+    Mask[0] = N >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << N) - 1);
+  } else {
+    Mask[0] = 0xFFFF;
+    Mask[1] = N >= 32 ? __mmask16(0xFFFF) : __mmask16((1u << (N - 16)) - 1);
+  }
+  const float Beta = AlphaBeta[1];
+  const __m512 VAlpha = _mm512_set1_ps(AlphaBeta[0]), VBeta = _mm512_set1_ps(Beta);
+#pragma GCC unroll 12
+  for (int R = 0; R < Rows; ++R) {
+#pragma GCC unroll 2
+    for (int V = 0; V < Vecs; ++V) {
+      float *Cp = C + size_t(R) * Ldc + V * 16;
+      __m512 X = _mm512_mul_ps(Acc[R][V], VAlpha);
+      if (Beta != 0.0f)
+        X = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(Mask[V], Cp), VBeta, X);
+      _mm512_mask_storeu_ps(Cp, Mask[V], X);
+    }
+  }
+}
+
+// Alpha and Beta come through memory: passed in registers they would stay live across the k loop
+// and push an accumulator out to the stack (seen with GCC 12 on the 16-register AVX2 tile).
+using TileFn = void (*)(size_t, const float *, const float *, size_t, float *, size_t, size_t,
+                        const float *);
+
+template <int Vecs> constexpr TileFn Tiles[MR] = {
+    tile<1, Vecs>, tile<2, Vecs>, tile<3, Vecs>, tile<4, Vecs>,  tile<5, Vecs>,  tile<6, Vecs>,
+    tile<7, Vecs>, tile<8, Vecs>, tile<9, Vecs>, tile<10, Vecs>, tile<11, Vecs>, tile<12, Vecs>};
+
+void kernel(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
+            size_t M, size_t N, float Alpha, float Beta) {
+  const float AlphaBeta[2] = {Alpha, Beta};
+  if (N > 16)
+    Tiles<2>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
+  else
+    Tiles<1>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
+}
+
+} // namespace
+
+extern const IsaTable Avx512Table = {"avx512", 2, MR, NR, kernel};
+
+} // namespace optima_v2::native::gemm

@@ -1,0 +1,53 @@
+// Portable microkernel (any target; the compiler vectorises the fixed-width inner loop with the
+// baseline ISA, e.g. SSE2 or NEON): up to 4 rows x 16 columns of C.
+#include "GemmKernels.h"
+
+namespace optima_v2::native::gemm {
+
+namespace {
+
+constexpr size_t MR = 4, NR = 16;
+
+template <int Rows>
+void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
+          size_t N, float Alpha, float Beta) {
+  float Acc[Rows][NR] = {};
+  for (size_t Kk = 0; Kk < K; ++Kk) {
+    for (int R = 0; R < Rows; ++R) {
+      const float Av = Ap[R];
+      for (size_t J = 0; J < NR; ++J)
+        Acc[R][J] += Av * B[J];
+    }
+    Ap += MR;
+    B += BStride;
+  }
+  for (int R = 0; R < Rows; ++R) {
+    float *Cp = C + size_t(R) * Ldc;
+    if (Beta == 0.0f)
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] = Alpha * Acc[R][J];
+    else
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] = Alpha * Acc[R][J] + Beta * Cp[J];
+  }
+}
+
+void kernel(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
+            size_t M, size_t N, float Alpha, float Beta) {
+  switch (M) {
+  case 1:
+    return tile<1>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+  case 2:
+    return tile<2>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+  case 3:
+    return tile<3>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+  default:
+    return tile<4>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+  }
+}
+
+} // namespace
+
+extern const IsaTable GenericTable = {"generic", 0, MR, NR, kernel};
+
+} // namespace optima_v2::native::gemm

@@ -1,0 +1,60 @@
+// Packing of A blocks and B panels into the microkernels' layouts (portable: plain copies that
+// the compiler vectorises; their cost is small next to the products they feed).
+#include "GemmKernels.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace optima_v2::native::gemm {
+
+void packA(const float *A, size_t Lda, bool TransA, size_t I0, size_t Rows, size_t K0, size_t Kc,
+           size_t MR, float *Dst) {
+  if (TransA) { // op(A)(i, k) = A[k][i]: each k reads Rows contiguous floats
+    for (size_t K = 0; K < Kc; ++K)
+      std::memcpy(Dst + K * MR, A + (K0 + K) * Lda + I0, Rows * sizeof(float));
+    return;
+  }
+  // Four rows at a time: four read streams, writes land in the same few cache lines.
+  size_t R = 0;
+  for (; R + 4 <= Rows; R += 4) {
+    const float *S0 = A + (I0 + R) * Lda + K0, *S1 = S0 + Lda, *S2 = S1 + Lda, *S3 = S2 + Lda;
+    float *D = Dst + R;
+    for (size_t K = 0; K < Kc; ++K, D += MR) {
+      D[0] = S0[K];
+      D[1] = S1[K];
+      D[2] = S2[K];
+      D[3] = S3[K];
+    }
+  }
+  for (; R < Rows; ++R) {
+    const float *S = A + (I0 + R) * Lda + K0;
+    for (size_t K = 0; K < Kc; ++K)
+      Dst[K * MR + R] = S[K];
+  }
+}
+
+void packB(const float *B, size_t Ldb, bool TransB, size_t K0, size_t Kc, size_t N0, size_t N1,
+           size_t NR, float *Dst) {
+  for (size_t J0 = N0; J0 < N1; J0 += NR, Dst += NR * Kc) {
+    size_t Width = std::min(NR, N1 - J0);
+    if (!TransB) {
+      const float *Src = B + K0 * Ldb + J0;
+      for (size_t K = 0; K < Kc; ++K, Src += Ldb) {
+        std::memcpy(Dst + K * NR, Src, Width * sizeof(float));
+        std::fill(Dst + K * NR + Width, Dst + (K + 1) * NR, 0.0f);
+      }
+      continue;
+    }
+    // op(B)(k, j) = B[j][k]: column j of the sliver is a contiguous run of row j of B.
+    for (size_t J = 0; J < Width; ++J) {
+      const float *Src = B + (J0 + J) * Ldb + K0;
+      for (size_t K = 0; K < Kc; ++K)
+        Dst[K * NR + J] = Src[K];
+    }
+    if (Width < NR)
+      for (size_t K = 0; K < Kc; ++K)
+        std::fill(Dst + K * NR + Width, Dst + (K + 1) * NR, 0.0f);
+  }
+}
+
+} // namespace optima_v2::native::gemm

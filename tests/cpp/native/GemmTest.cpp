@@ -1,0 +1,255 @@
+// The packed sgemm (every microkernel this CPU supports) vs a naive double-accumulating
+// reference written here: odd sizes and tails, all transpose combinations, padded leading dims,
+// alpha/beta, K = 0, fused epilogues, pre-packed B, and a real multi-threaded parallelFor.
+#include "NativeTestUtil.h"
+
+#include "Gemm.h"
+#include "ops/Epilogue.h"
+
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+using namespace native_test;
+namespace nat = optima_v2::native;
+
+namespace {
+
+struct Case {
+  size_t M, N, K;
+  bool TransA, TransB;
+  size_t PadA = 0, PadB = 0, PadC = 0; // extra leading-dimension elements
+  float Alpha = 1.0f, Beta = 0.0f;
+};
+
+struct Operands {
+  nat::GemmShape S;
+  std::vector<float> A, B, C0; // C0: C before the call
+};
+
+Operands makeOperands(const Case &T, uint32_t Seed) {
+  Operands O;
+  nat::GemmShape &S = O.S;
+  S.M = T.M;
+  S.N = T.N;
+  S.K = T.K;
+  S.TransA = T.TransA;
+  S.TransB = T.TransB;
+  S.Lda = (T.TransA ? T.M : T.K) + T.PadA;
+  S.Ldb = (T.TransB ? T.K : T.N) + T.PadB;
+  S.Ldc = T.N + T.PadC;
+  size_t RowsA = T.TransA ? T.K : T.M, RowsB = T.TransB ? T.N : T.K;
+  O.A = randomFloats(std::max<size_t>(1, RowsA * S.Lda), Seed);
+  O.B = randomFloats(std::max<size_t>(1, RowsB * S.Ldb), Seed + 1);
+  O.C0 = randomFloats(std::max<size_t>(1, T.M * S.Ldc), Seed + 2);
+  if (T.Beta == 0.0f) // must be overwritten, never read
+    std::fill(O.C0.begin(), O.C0.end(), std::numeric_limits<float>::quiet_NaN());
+  return O;
+}
+
+// Checks Got against the reference; padding columns of C must be untouched.
+void expectMatches(const Case &T, const Operands &O, const std::vector<float> &Got,
+                   const nat::Epilogue *Ep, const char *What) {
+  const nat::GemmShape &S = O.S;
+  for (size_t I = 0; I < T.M; ++I) {
+    for (size_t J = 0; J < S.Ldc; ++J) {
+      float G = Got[I * S.Ldc + J], C = O.C0[I * S.Ldc + J];
+      if (J >= T.N) {
+        ASSERT_TRUE(G == C || (std::isnan(G) && std::isnan(C)))
+            << What << ": padding of C written at " << I << "," << J;
+        continue;
+      }
+      double Sum = 0.0, Abs = 0.0;
+      for (size_t K = 0; K < T.K; ++K) {
+        double A = T.TransA ? O.A[K * S.Lda + I] : O.A[I * S.Lda + K];
+        double B = T.TransB ? O.B[J * S.Ldb + K] : O.B[K * S.Ldb + J];
+        Sum += A * B;
+        Abs += std::fabs(A * B);
+      }
+      double Ref = double(T.Alpha) * Sum + (T.Beta == 0.0f ? 0.0 : double(T.Beta) * C);
+      double Tol = double(T.K + 4) * FLT_EPSILON *
+                       (std::fabs(T.Alpha) * Abs + std::fabs(double(T.Beta) * (T.Beta ? C : 0.0))) +
+                   1e-30;
+      if (Ep) {
+        float R = float(Ref);
+        Ep->apply(&R, 1);
+        Ref = R;
+        Tol = Tol + 4 * FLT_EPSILON * std::fabs(Ref); // activations are 1-Lipschitz here
+      }
+      ASSERT_FALSE(std::isnan(G)) << What << " at " << I << "," << J;
+      ASSERT_NEAR(G, Ref, Tol) << What << " M=" << T.M << " N=" << T.N << " K=" << T.K
+                               << " tA=" << T.TransA << " tB=" << T.TransB << " at " << I << ","
+                               << J;
+    }
+  }
+}
+
+// A KernelContext whose parallelFor really runs on Threads std::threads.
+struct ThreadedContext {
+  explicit ThreadedContext(unsigned N) : Threads(N) {
+    Hooks.HostContext = &Threads;
+    Hooks.ParallelFor = threadedParallelFor;
+    Hooks.ThreadCount = N;
+    Ctx.Hooks = &Hooks;
+  }
+  unsigned Threads;
+  nat::ExecHooks Hooks;
+  nat::KernelContext Ctx;
+};
+
+enum class Mode { Serial, Threaded, Packed, PackedThreaded };
+
+void runCase(const Case &T, Mode How, const nat::Epilogue *Ep, uint32_t Seed) {
+  Operands O = makeOperands(T, Seed);
+  std::vector<float> C = O.C0;
+  ThreadedContext Threaded(3);
+  const nat::KernelContext *Ctx =
+      How == Mode::Threaded || How == Mode::PackedThreaded ? &Threaded.Ctx : nullptr;
+  if (How == Mode::Packed || How == Mode::PackedThreaded) {
+    nat::PackedB P;
+    P.pack(T.K, T.N, T.TransB, O.B.data(), O.S.Ldb);
+    nat::sgemmPacked(O.S, T.Alpha, O.A.data(), P, T.Beta, C.data(), Ctx, Ep);
+  } else {
+    nat::sgemm(O.S, T.Alpha, O.A.data(), O.B.data(), T.Beta, C.data(), Ctx, Ep);
+  }
+  static const char *Names[] = {"serial", "threaded", "packed", "packed+threaded"};
+  expectMatches(T, O, C, Ep, Names[int(How)]);
+}
+
+std::vector<nat::GemmIsa> supportedIsas() {
+  std::vector<nat::GemmIsa> Out;
+  for (nat::GemmIsa I : {nat::GemmIsa::Generic, nat::GemmIsa::Avx2, nat::GemmIsa::Avx512})
+    if (nat::gemmIsaSupported(I))
+      Out.push_back(I);
+  return Out;
+}
+
+// Runs Body once per supported ISA, restoring the active one afterwards.
+template <typename Fn> void forEachIsa(const Fn &Body) {
+  nat::GemmIsa Saved = nat::activeGemmIsa();
+  for (nat::GemmIsa I : supportedIsas()) {
+    ASSERT_TRUE(nat::setGemmIsa(I));
+    ASSERT_EQ(nat::activeGemmIsa(), I);
+    SCOPED_TRACE(nat::gemmIsaName(I));
+    Body();
+  }
+  nat::setGemmIsa(Saved);
+}
+
+} // namespace
+
+TEST(NativeSgemm, IsaSelection) {
+  EXPECT_TRUE(nat::gemmIsaSupported(nat::GemmIsa::Generic));
+  EXPECT_TRUE(nat::gemmIsaSupported(nat::activeGemmIsa()));
+  EXPECT_FALSE(nat::setGemmIsa(nat::GemmIsa(42))); // unknown: refused, nothing changes
+  EXPECT_TRUE(nat::gemmIsaSupported(nat::activeGemmIsa()));
+  EXPECT_STREQ(nat::gemmIsaName(nat::GemmIsa::Avx512), "avx512");
+#if defined(__x86_64__)
+  EXPECT_EQ(nat::gemmIsaSupported(nat::GemmIsa::Avx2),
+            __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+#endif
+}
+
+TEST(NativeSgemm, OddSizesAllTransposes) {
+  const size_t Ms[] = {1, 2, 3, 5, 7, 12, 13, 17, 31, 33};
+  const size_t Ns[] = {1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 65};
+  const size_t Ks[] = {1, 2, 7, 33};
+  forEachIsa([&] {
+    uint32_t Seed = 1;
+    for (size_t M : Ms)
+      for (size_t N : Ns)
+        for (size_t K : Ks)
+          for (int Tr = 0; Tr < 4; ++Tr) {
+            Case T{M, N, K, bool(Tr & 1), bool(Tr & 2)};
+            T.PadA = Seed % 3;
+            T.PadB = (Seed / 3) % 4;
+            T.PadC = Seed % 2 ? 5 : 0;
+            runCase(T, Mode::Serial, nullptr, Seed++);
+            if (::testing::Test::HasFatalFailure())
+              return;
+          }
+  });
+}
+
+TEST(NativeSgemm, AlphaBetaAndZeroDepth) {
+  forEachIsa([&] {
+    uint32_t Seed = 100;
+    for (float Alpha : {1.0f, -0.5f, 2.0f})
+      for (float Beta : {0.0f, 1.0f, 0.75f})
+        for (size_t K : {size_t(0), size_t(5), size_t(300)})
+          for (int Tr = 0; Tr < 4; ++Tr) {
+            Case T{19, 37, K, bool(Tr & 1), bool(Tr & 2), 3, 1, 2, Alpha, Beta};
+            runCase(T, Mode::Serial, nullptr, Seed++);
+            runCase(T, Mode::Packed, nullptr, Seed++);
+            if (::testing::Test::HasFatalFailure())
+              return;
+          }
+  });
+}
+
+TEST(NativeSgemm, LargeBlockedThreadedAndPacked) {
+  // Past one K panel (256), one N chunk (512) and many row blocks; GEMV-like and N == 1 shapes.
+  const Case Cases[] = {
+      {100, 257, 300, false, false, 1, 2, 3, 1.0f, 0.0f},
+      {65, 63, 513, true, false, 0, 0, 0, 1.5f, 1.0f},
+      {257, 1100, 65, false, true, 2, 0, 1, 1.0f, 0.5f},
+      {33, 700, 257, true, true, 0, 3, 0, -1.0f, 0.0f},
+      {1, 784, 512, false, false, 0, 0, 0, 1.0f, 0.0f},
+      {1, 1000, 64, false, true, 0, 0, 0, 1.0f, 1.0f},
+      {3, 517, 100, false, false, 0, 1, 0, 1.0f, 0.0f},
+      {300, 1, 200, false, false, 0, 0, 0, 1.0f, 0.0f},  // matrix x vector (Ldc == 1)
+      {300, 1, 200, true, true, 1, 1, 0, 2.0f, 0.25f},
+      {70, 1, 50, false, false, 0, 0, 3, 1.0f, 1.0f},    // N == 1 with Ldc > 1
+      {1, 1, 1, false, false},
+  };
+  forEachIsa([&] {
+    uint32_t Seed = 500;
+    for (const Case &T : Cases)
+      for (Mode How : {Mode::Serial, Mode::Threaded, Mode::Packed, Mode::PackedThreaded}) {
+        runCase(T, How, nullptr, Seed);
+        if (::testing::Test::HasFatalFailure())
+          return;
+      }
+  });
+}
+
+TEST(NativeSgemm, FusedEpilogue) {
+  namespace D = nat::epilogue_detail;
+  const nat::Epilogue Relu = D::make<D::Relu>();
+  const nat::Epilogue Clip = D::make<D::Clip>(-0.25, 0.5);
+  const Case Cases[] = {{37, 45, 300, false, false, 1, 0, 2, 1.0f, 0.0f},
+                        {13, 1030, 20, true, true, 0, 0, 0, 0.5f, 1.0f},
+                        {1, 90, 33, false, false},
+                        {0, 5, 5, false, false},
+                        {6, 7, 0, false, false, 0, 0, 0, 1.0f, 0.5f}};
+  forEachIsa([&] {
+    uint32_t Seed = 900;
+    for (const Case &T : Cases)
+      for (const nat::Epilogue *Ep : {&Relu, &Clip})
+        for (Mode How : {Mode::Serial, Mode::Threaded, Mode::PackedThreaded}) {
+          runCase(T, How, Ep, Seed++);
+          if (::testing::Test::HasFatalFailure())
+            return;
+        }
+  });
+}
+
+TEST(NativeSgemm, PackedBytesAreCounted) {
+  size_t Before = nat::packedGemmBytes();
+  std::vector<float> B = randomFloats(70 * 50, 7);
+  {
+    nat::PackedB P;
+    P.pack(70, 50, false, B.data(), 50);
+    EXPECT_GE(P.bytes(), 70 * 50 * sizeof(float));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(P.data()) % 64, 0u);
+    EXPECT_EQ(nat::packedGemmBytes(), Before + P.bytes());
+    nat::PackedB Moved = std::move(P);
+    EXPECT_EQ(P.data(), nullptr);
+    EXPECT_EQ(nat::packedGemmBytes(), Before + Moved.bytes());
+  }
+  EXPECT_EQ(nat::packedGemmBytes(), Before);
+}
