@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -51,6 +52,19 @@ MappedFile &MappedFile::operator=(MappedFile &&Other) noexcept {
     Other.Size = 0;
   }
   return *this;
+}
+
+void MappedFile::releasePages(const void *Data, size_t Bytes) const noexcept {
+  auto Begin = reinterpret_cast<uintptr_t>(Data), Base = reinterpret_cast<uintptr_t>(Addr);
+  if (!Addr || Begin < Base || Bytes > Size || Begin - Base > Size - Bytes)
+    return; // not (wholly) inside this mapping: never madvise memory we do not own
+  long Page = ::sysconf(_SC_PAGESIZE);
+  if (Page <= 0)
+    return;
+  uintptr_t P = uintptr_t(Page);
+  uintptr_t First = (Begin + P - 1) / P * P, Last = (Begin + Bytes) / P * P;
+  if (Last > First) // a private read-only file mapping: dropped pages re-read the file
+    ::madvise(reinterpret_cast<void *>(First), Last - First, MADV_DONTNEED);
 }
 
 MappedFile MappedFile::map(int Fd, size_t Size, const std::string &DisplayName) {

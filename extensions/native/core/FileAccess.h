@@ -23,6 +23,12 @@ public:
   // Maps Fd's first Size bytes; throws NativeError(OUT_OF_RESOURCE) naming DisplayName.
   static MappedFile map(int Fd, size_t Size, const std::string &DisplayName);
 
+  // Drops this process's resident copy of the whole pages inside [Data, Data + Bytes), a range
+  // of this mapping (anything else is ignored). The bytes stay readable: a later read faults
+  // them back in from the file. For weights a kernel copied into its own layout at load
+  // (pre-packed), so the model does not keep both resident.
+  void releasePages(const void *Data, size_t Bytes) const noexcept;
+
 private:
   void *Addr = nullptr;
   size_t Size = 0;

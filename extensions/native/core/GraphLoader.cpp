@@ -329,7 +329,7 @@ private:
       KernelFactory Factory = findKernelFactory(N.Desc.Op);
       if (Factory) {
         try {
-          N.Impl = Factory(NodeContext(N.Desc, G->Tensors, GraphFile));
+          N.Impl = Factory(NodeContext(N.Desc, G->Tensors, GraphFile, &G->Weights));
         } catch (const UnsupportedNode &E) {
           Reason = E.what();
         }

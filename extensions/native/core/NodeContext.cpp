@@ -133,4 +133,10 @@ const TensorInfo *NodeContext::getTensor(const char *Name) const {
   return &Tensors[size_t(A->TensorId)];
 }
 
+void NodeContext::releaseConstantInput(size_t I) const noexcept {
+  const TensorInfo *T = input(I);
+  if (Weights && T && T->Where == Storage::Constant && T->Data)
+    Weights->releasePages(T->Data, T->Bytes);
+}
+
 } // namespace optima_v2::native

@@ -2,6 +2,7 @@
 // two ways to refuse it (invalid model vs unsupported by this backend).
 #pragma once
 
+#include "FileAccess.h"
 #include "Node.h"
 #include "Tensor.h"
 
@@ -22,8 +23,8 @@ public:
 class NodeContext {
 public:
   NodeContext(const NodeDesc &Node, const std::vector<TensorInfo> &Tensors,
-              const std::string &FileName)
-      : Node(Node), Tensors(Tensors), FileName(FileName) {}
+              const std::string &FileName, const MappedFile *Weights = nullptr)
+      : Node(Node), Tensors(Tensors), FileName(FileName), Weights(Weights) {}
 
   const NodeDesc &node() const noexcept { return Node; }
   size_t inputCount() const noexcept { return Node.Inputs.size(); }
@@ -49,6 +50,10 @@ public:
   std::string getString(const char *Name, const std::string &Default) const;
   std::vector<int64_t> getInts(const char *Name, const std::vector<int64_t> &Default) const;
   std::vector<double> getFloats(const char *Name, const std::vector<double> &Default) const;
+  // A kernel that copied constant input I into its own layout at load (pre-packed weights) and
+  // never reads the original at run time calls this: the original's pages leave the process's
+  // resident set (they stay readable, re-read from the weights file if anyone touches them).
+  void releaseConstantInput(size_t I) const noexcept;
   // The constant tensor of a "tensor" attribute; nullptr when absent.
   const TensorInfo *getTensor(const char *Name) const;
 
@@ -64,6 +69,7 @@ private:
   const NodeDesc &Node;
   const std::vector<TensorInfo> &Tensors;
   const std::string &FileName;
+  const MappedFile *Weights;
 };
 
 } // namespace optima_v2::native
