@@ -76,6 +76,7 @@ std::vector<PackedB> packConstantB(const NodeContext &Ctx, const Operand<S> &B, 
     Packs.resize(T.Elements / Size);
     for (size_t I = 0; I < Packs.size(); ++I)
       Packs[I].pack(G.K, G.N, G.TransB, Data + I * Size, Ld);
+    Ctx.releaseConstantInput(1); // run() reads only the packed copy
   }
   return Packs;
 }
