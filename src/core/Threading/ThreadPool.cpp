@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 
 namespace optima_v2::runtime::detail {
 namespace {
@@ -54,19 +55,43 @@ ThreadPool::~ThreadPool() {
   }
 }
 
+bool ThreadPool::spinForWork(State &S) noexcept {
+  constexpr auto Limit = std::chrono::microseconds(50);
+  auto Start = std::chrono::steady_clock::now();
+  for (unsigned I = 1;; ++I) {
+    if (S.Queued.load(std::memory_order_relaxed) != 0)
+      return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+    if (I % 64 == 0 && std::chrono::steady_clock::now() - Start > Limit)
+      return false;
+  }
+}
+
 void ThreadPool::workerMain(std::shared_ptr<State> S) {
   CurrentPoolState = S.get();
   std::unique_lock<std::mutex> Lock(S->Mutex);
+  bool JustWorked = false;
   for (;;) {
+    if (JustWorked && S->Queue.empty() && !S->Stop) {
+      Lock.unlock();
+      spinForWork(*S);
+      Lock.lock();
+    }
     S->WorkReady.wait(Lock, [&] { return S->Stop || !S->Queue.empty(); });
     if (S->Stop)
       return;
     PoolTask T = S->Queue.popFront();
+    S->Queued.store(S->Queue.size(), std::memory_order_relaxed);
     if (T.Running)
       ++*T.Running;
     Lock.unlock();
     T.Fn(T.Arg);
     Lock.lock();
+    JustWorked = true;
   }
 }
 
@@ -74,7 +99,9 @@ bool ThreadPool::isWorkerThread() const noexcept { return CurrentPoolState == Sh
 
 void *ThreadPool::takeTask(void (*Fn)(void *), const void *ArgBegin, const void *ArgEnd) noexcept {
   std::lock_guard<std::mutex> Lock(Shared->Mutex);
-  return Shared->Queue.takeFirst(Fn, ArgBegin, ArgEnd);
+  void *Arg = Shared->Queue.takeFirst(Fn, ArgBegin, ArgEnd);
+  Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
+  return Arg;
 }
 
 void ThreadPool::submit(void (*Fn)(void *), void *Arg) {
@@ -82,6 +109,7 @@ void ThreadPool::submit(void (*Fn)(void *), void *Arg) {
   // reference to this pool (and then its State), so neither may be touched afterwards.
   std::lock_guard<std::mutex> Lock(Shared->Mutex);
   Shared->Queue.pushBack(PoolTask{Fn, Arg, nullptr});
+  Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
   Shared->WorkReady.notify_one();
 }
 
@@ -131,6 +159,7 @@ void ThreadPool::parallelFor(size_t Count, size_t Grain, ParallelFn Fn, void *Us
     } catch (...) {
       // Out of memory growing the queue: the caller does the remaining work itself.
     }
+    Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
   }
   for (size_t I = 0; I < Queued; ++I)
     Shared->WorkReady.notify_one();
@@ -141,6 +170,7 @@ void ThreadPool::parallelFor(size_t Count, size_t Grain, ParallelFn Fn, void *Us
   // still finishing a chunk.
   std::unique_lock<std::mutex> Lock(Shared->Mutex);
   Shared->Queue.removeArg(&J);
+  Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
   Shared->HelperDone.wait(Lock, [&] { return J.Running == 0; });
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/Threading/TaskQueue.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -52,9 +53,15 @@ private:
     std::condition_variable HelperDone; // a parallelFor helper finished
     TaskQueue Queue;
     bool Stop = false;
+    // Queue.size(), written under Mutex, read without it by workers spinning before they sleep.
+    std::atomic<size_t> Queued{0};
   };
   struct Job;
   static void workerMain(std::shared_ptr<State> S);
+  // After a task, a worker polls the queue this long before sleeping on the condition variable:
+  // an inference issues parallel loops microseconds apart, and a futex wake-up per loop would
+  // cost more than a small loop itself. Bounded, so an idle pool still sleeps.
+  static bool spinForWork(State &S) noexcept;
   static void runChunks(Job &J) noexcept;
   static void helperEntry(void *Arg);
 
