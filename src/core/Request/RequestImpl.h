@@ -64,6 +64,8 @@ private:
   bool onOwnCallbackThread() const noexcept;
   // wait() without a timeout: runs this run's still-queued subgraph tasks on the caller.
   void runQueuedHere(std::unique_lock<std::mutex> &Lock);
+  // A worker has the run and it is short: poll for its end briefly instead of sleeping.
+  void spinUntilIdle(std::unique_lock<std::mutex> &Lock);
 
   // Executor (RequestRun.cpp).
   void prepareRun();
@@ -110,6 +112,7 @@ private:
   // on the owner's thread, not on a pool thread racing process exit.
   std::shared_ptr<std::atomic<uint32_t>> WorkerHolds = std::make_shared<std::atomic<uint32_t>>(0);
   int64_t LastRunNs = -1;       // how long the latest finished run took; -1 before the first
+  std::atomic<uint64_t> IdleCount{0}; // bumped under Mutex each time Current becomes Idle
   bool InsideCallback = false; // the callback is executing on CallbackThread
   bool RestartPending = false; // infer() was called inside the callback
   bool CallbackReplaced = false;

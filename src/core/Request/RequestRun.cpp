@@ -198,6 +198,7 @@ void RequestImpl::finishRun() {
   LastRunNs = End;
   if (WasCancelled || !Callback) {
     Current = State::Idle;
+    IdleCount.fetch_add(1, std::memory_order_release);
     Finished.notify_all();
     return;
   }
@@ -238,6 +239,7 @@ void RequestImpl::finishRun() {
   }
   if (!Restart) {
     Current = State::Idle;
+    IdleCount.fetch_add(1, std::memory_order_release);
     Finished.notify_all();
   }
   Lock.unlock();
