@@ -62,7 +62,53 @@ private:
 void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB &B, float Beta,
                  float *C, const KernelContext *Ctx, const Epilogue *Ep = nullptr);
 
-// Bytes held by all live PackedB objects of the process (memory accounting; no logging).
+// op(A) packed once (constant conv weights at load) into the microkernel's A layout: K panels
+// of MR-row slivers (k-major), zero-padded, 64-byte aligned; the mirror of PackedB. Immutable
+// after pack(), shared by every request; packed for the ISA active when pack() ran.
+class PackedA {
+public:
+  PackedA() = default;
+  PackedA(PackedA &&Other) noexcept;
+  PackedA &operator=(PackedA &&Other) noexcept;
+  PackedA(const PackedA &) = delete;
+  PackedA &operator=(const PackedA &) = delete;
+  ~PackedA();
+
+  // op(A) is M x K: A is M x K with leading dim Lda, or K x M when TransA. Throws
+  // std::bad_alloc when memory runs out (at load).
+  void pack(size_t M, size_t K, bool TransA, const float *A, size_t Lda);
+
+  size_t m() const { return M; }
+  size_t k() const { return K; }
+  size_t bytes() const { return Bytes; }
+  const float *data() const { return Data; }
+  const gemm::IsaTable *isa() const { return Isa; }
+
+private:
+  void release() noexcept;
+
+  float *Data = nullptr;
+  size_t M = 0, K = 0, Bytes = 0;
+  const gemm::IsaTable *Isa = nullptr;
+};
+
+// Fills one panel of op(B) in the packed layout: depth [K0, K0 + Kc) x columns [N0, N1) as
+// NR-wide slivers of Kc rows (sliver j at Dst + j * NR * Kc), columns past N1 zero. Lets a caller
+// produce B on the fly (e.g. im2col straight into the packed layout) instead of materialising it.
+struct BPanelSource {
+  void (*Pack)(const void *Self, size_t K0, size_t Kc, size_t N0, size_t N1, size_t NR,
+               float *Dst) = nullptr;
+  const void *Self = nullptr;
+};
+
+// Same as sgemm with op(A) given pre-packed (S.TransA and S.Lda are ignored; S.M and S.K must
+// equal A.m() and A.k()). With Src set, op(B) comes from Src.Pack and B/S.TransB/S.Ldb are
+// ignored.
+void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float *B, float Beta,
+                  float *C, const KernelContext *Ctx, const Epilogue *Ep = nullptr,
+                  const BPanelSource *Src = nullptr);
+
+// Bytes held by all live PackedB and PackedA objects of the process (memory accounting; no logging).
 size_t packedGemmBytes();
 
 // Microkernel families. The active one is the best the CPU supports, or the one named by the
@@ -71,6 +117,8 @@ size_t packedGemmBytes();
 enum class GemmIsa { Generic, Avx2, Avx512 };
 bool gemmIsaSupported(GemmIsa Isa);
 GemmIsa activeGemmIsa();
+// Column width (NR) of the active microkernel's tile: callers shaping products around it.
+size_t gemmTileWidth();
 const char *gemmIsaName(GemmIsa Isa);
 // Tests and benchmarks: selects Isa for sgemm calls that start afterwards (PackedB objects keep
 // the ISA they were packed for). Returns false and changes nothing when unsupported.

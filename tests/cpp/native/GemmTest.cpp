@@ -1,6 +1,7 @@
 // The packed sgemm (every microkernel this CPU supports) vs a naive double-accumulating
 // reference written here: odd sizes and tails, all transpose combinations, padded leading dims,
-// alpha/beta, K = 0, fused epilogues, pre-packed B, and a real multi-threaded parallelFor.
+// alpha/beta, K = 0, fused epilogues, pre-packed B, pre-packed A (with B raw or produced by a
+// BPanelSource panel by panel), and a real multi-threaded parallelFor.
 #include "NativeTestUtil.h"
 
 #include "Gemm.h"
@@ -101,7 +102,27 @@ struct ThreadedContext {
   nat::KernelContext Ctx;
 };
 
-enum class Mode { Serial, Threaded, Packed, PackedThreaded };
+enum class Mode { Serial, Threaded, Packed, PackedThreaded, PackedA, PackedASource };
+
+// A BPanelSource that builds each panel element by element from op(B) (the layout documented in
+// Gemm.h, written independently of the driver's packB).
+struct RefPanels {
+  const Operands *O;
+  static void pack(const void *Self, size_t K0, size_t Kc, size_t N0, size_t N1, size_t NR,
+                   float *Dst) {
+    const Operands &Op = *static_cast<const RefPanels *>(Self)->O;
+    const nat::GemmShape &S = Op.S;
+    size_t Slivers = (N1 - N0 + NR - 1) / NR;
+    for (size_t J = 0; J < Slivers * NR; ++J)
+      for (size_t K = 0; K < Kc; ++K) {
+        size_t Col = N0 + J, Row = K0 + K;
+        float V = 0.0f;
+        if (Col < N1)
+          V = S.TransB ? Op.B[Col * S.Ldb + Row] : Op.B[Row * S.Ldb + Col];
+        Dst[(J / NR) * NR * Kc + K * NR + J % NR] = V;
+      }
+  }
+};
 
 void runCase(const Case &T, Mode How, const nat::Epilogue *Ep, uint32_t Seed) {
   Operands O = makeOperands(T, Seed);
@@ -109,14 +130,22 @@ void runCase(const Case &T, Mode How, const nat::Epilogue *Ep, uint32_t Seed) {
   ThreadedContext Threaded(3);
   const nat::KernelContext *Ctx =
       How == Mode::Threaded || How == Mode::PackedThreaded ? &Threaded.Ctx : nullptr;
-  if (How == Mode::Packed || How == Mode::PackedThreaded) {
+  if (How == Mode::PackedA || How == Mode::PackedASource) {
+    nat::PackedA P;
+    P.pack(T.M, T.K, T.TransA, O.A.data(), O.S.Lda);
+    RefPanels Ref{&O};
+    nat::BPanelSource Src{&RefPanels::pack, &Ref};
+    nat::sgemmPackedA(O.S, T.Alpha, P, O.B.data(), T.Beta, C.data(), &Threaded.Ctx, Ep,
+                      How == Mode::PackedASource ? &Src : nullptr);
+  } else if (How == Mode::Packed || How == Mode::PackedThreaded) {
     nat::PackedB P;
     P.pack(T.K, T.N, T.TransB, O.B.data(), O.S.Ldb);
     nat::sgemmPacked(O.S, T.Alpha, O.A.data(), P, T.Beta, C.data(), Ctx, Ep);
   } else {
     nat::sgemm(O.S, T.Alpha, O.A.data(), O.B.data(), T.Beta, C.data(), Ctx, Ep);
   }
-  static const char *Names[] = {"serial", "threaded", "packed", "packed+threaded"};
+  static const char *Names[] = {"serial",          "threaded", "packed",
+                                "packed+threaded", "packed A", "packed A + B source"};
   expectMatches(T, O, C, Ep, Names[int(How)]);
 }
 
@@ -168,7 +197,8 @@ TEST(NativeSgemm, OddSizesAllTransposes) {
             T.PadA = Seed % 3;
             T.PadB = (Seed / 3) % 4;
             T.PadC = Seed % 2 ? 5 : 0;
-            runCase(T, Mode::Serial, nullptr, Seed++);
+            runCase(T, Mode::Serial, nullptr, Seed);
+            runCase(T, Tr & 1 ? Mode::PackedASource : Mode::PackedA, nullptr, Seed++);
             if (::testing::Test::HasFatalFailure())
               return;
           }
@@ -185,6 +215,8 @@ TEST(NativeSgemm, AlphaBetaAndZeroDepth) {
             Case T{19, 37, K, bool(Tr & 1), bool(Tr & 2), 3, 1, 2, Alpha, Beta};
             runCase(T, Mode::Serial, nullptr, Seed++);
             runCase(T, Mode::Packed, nullptr, Seed++);
+            runCase(T, Mode::PackedA, nullptr, Seed++);
+            runCase(T, Mode::PackedASource, nullptr, Seed++);
             if (::testing::Test::HasFatalFailure())
               return;
           }
@@ -209,7 +241,8 @@ TEST(NativeSgemm, LargeBlockedThreadedAndPacked) {
   forEachIsa([&] {
     uint32_t Seed = 500;
     for (const Case &T : Cases)
-      for (Mode How : {Mode::Serial, Mode::Threaded, Mode::Packed, Mode::PackedThreaded}) {
+      for (Mode How : {Mode::Serial, Mode::Threaded, Mode::Packed, Mode::PackedThreaded,
+                       Mode::PackedA, Mode::PackedASource}) {
         runCase(T, How, nullptr, Seed);
         if (::testing::Test::HasFatalFailure())
           return;
@@ -230,7 +263,8 @@ TEST(NativeSgemm, FusedEpilogue) {
     uint32_t Seed = 900;
     for (const Case &T : Cases)
       for (const nat::Epilogue *Ep : {&Relu, &Clip})
-        for (Mode How : {Mode::Serial, Mode::Threaded, Mode::PackedThreaded}) {
+        for (Mode How : {Mode::Serial, Mode::Threaded, Mode::PackedThreaded, Mode::PackedA,
+                         Mode::PackedASource}) {
           runCase(T, How, Ep, Seed++);
           if (::testing::Test::HasFatalFailure())
             return;
@@ -248,6 +282,22 @@ TEST(NativeSgemm, PackedBytesAreCounted) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(P.data()) % 64, 0u);
     EXPECT_EQ(nat::packedGemmBytes(), Before + P.bytes());
     nat::PackedB Moved = std::move(P);
+    EXPECT_EQ(P.data(), nullptr);
+    EXPECT_EQ(nat::packedGemmBytes(), Before + Moved.bytes());
+  }
+  EXPECT_EQ(nat::packedGemmBytes(), Before);
+}
+
+TEST(NativeSgemm, PackedABytesAreCounted) {
+  size_t Before = nat::packedGemmBytes();
+  std::vector<float> A = randomFloats(37 * 300, 8);
+  {
+    nat::PackedA P;
+    P.pack(37, 300, false, A.data(), 300);
+    EXPECT_GE(P.bytes(), 37 * 300 * sizeof(float));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(P.data()) % 64, 0u);
+    EXPECT_EQ(nat::packedGemmBytes(), Before + P.bytes());
+    nat::PackedA Moved = std::move(P);
     EXPECT_EQ(P.data(), nullptr);
     EXPECT_EQ(nat::packedGemmBytes(), Before + Moved.bytes());
   }

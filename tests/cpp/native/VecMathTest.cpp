@@ -265,39 +265,93 @@ TEST(VecMath, LayerNormRow) {
   }
 }
 
+// Naive depthwise 3x3 plane in double, then the activation.
+double depthwiseRef(const float *X, const float *Wt, double Bias, size_t H, size_t W, size_t Stride,
+                    size_t PadT, size_t PadL, size_t Oh, size_t Ow, int Act, float Lo, float Hi) {
+  double Acc = Bias;
+  for (int64_t Kh = 0; Kh < 3; ++Kh)
+    for (int64_t Kw = 0; Kw < 3; ++Kw) {
+      int64_t Ih = int64_t(Oh * Stride) - int64_t(PadT) + Kh;
+      int64_t Iw = int64_t(Ow * Stride) - int64_t(PadL) + Kw;
+      if (Ih >= 0 && Ih < int64_t(H) && Iw >= 0 && Iw < int64_t(W))
+        Acc += double(Wt[Kh * 3 + Kw]) * X[size_t(Ih) * W + size_t(Iw)];
+    }
+  if (Act == DwActRelu)
+    return Acc < 0 ? 0 : Acc;
+  if (Act == DwActClip)
+    return Acc < Lo ? Lo : Acc > Hi ? Hi : Acc;
+  return Acc;
+}
+
 TEST(VecMath, Depthwise3x3) {
-  const size_t Sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 20, 33, 56};
+  // Every width 1..60 (vector tails, rows narrower than a vector, interior blocks), heights
+  // below and above the rows-per-pass counts, strides 1/2, symmetric, asymmetric and wide pads,
+  // several planes per call, with and without bias, each in-register activation.
+  const size_t Heights[] = {1, 2, 3, 4, 5, 6, 7, 9, 14, 17};
+  struct Pads {
+    size_t T, L, B, R;
+  };
+  const Pads PadSets[] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {1, 0, 0, 1}, {0, 1, 1, 0}, {2, 2, 0, 1}};
+  const float Lo = -0.25f, Hi = 0.5f;
   for (const VecMathTable *T : tables()) {
     SCOPED_TRACE(isaName(T->Which));
     for (size_t Stride : {1, 2})
-      for (size_t H : Sizes)
-        for (size_t W : Sizes)
-          for (size_t Pad : {0, 1, 2}) {
-            size_t PadEnd = Pad == 2 ? 0 : Pad; // asymmetric pads too
-            if (H + Pad + PadEnd < 3 || W + Pad + PadEnd < 3)
+      for (size_t H : Heights)
+        for (size_t W = 1; W <= 60; ++W)
+          for (const Pads &P : PadSets) {
+            if (H + P.T + P.B < 3 || W + P.L + P.R < 3)
               continue;
-            size_t OH = (H + Pad + PadEnd - 3) / Stride + 1, OW = (W + Pad + PadEnd - 3) / Stride + 1;
-            std::vector<float> X = plain(H * W + 1, -1, 1, unsigned(H * 100 + W)), Wt = plain(9, -1, 1, 9);
-            std::vector<float> Y(OH * OW + 1, 99.0f);
-            for (float Bias : {0.0f, 0.25f}) {
-              Depthwise3x3Args A{X.data(), Wt.data(), Bias, Y.data(), H, W, OH, OW, Stride, Pad, Pad};
-              T->Depthwise3x3(A);
-              ASSERT_EQ(Y[OH * OW], 99.0f);
-              for (size_t Oh = 0; Oh < OH; ++Oh)
-                for (size_t Ow = 0; Ow < OW; ++Ow) {
-                  double Want = Bias;
-                  for (int64_t Kh = 0; Kh < 3; ++Kh)
-                    for (int64_t Kw = 0; Kw < 3; ++Kw) {
-                      int64_t Ih = int64_t(Oh * Stride) - int64_t(Pad) + Kh;
-                      int64_t Iw = int64_t(Ow * Stride) - int64_t(Pad) + Kw;
-                      if (Ih >= 0 && Ih < int64_t(H) && Iw >= 0 && Iw < int64_t(W))
-                        Want += double(Wt[size_t(Kh * 3 + Kw)]) * X[size_t(Ih) * W + size_t(Iw)];
+            const size_t OH = (H + P.T + P.B - 3) / Stride + 1, OW = (W + P.L + P.R - 3) / Stride + 1;
+            const size_t Planes = 3;
+            std::vector<float> X = plain(Planes * H * W, -1, 1, unsigned(H * 100 + W));
+            std::vector<float> Wt = plain(Planes * 9, -1, 1, unsigned(W + 7));
+            std::vector<float> Bias = plain(Planes, -0.5f, 0.5f, 3);
+            std::vector<float> Y(Planes * OH * OW + 1);
+            for (int Act : {DwActNone, DwActRelu, DwActClip})
+              for (bool WithBias : {false, true}) {
+                std::fill(Y.begin(), Y.end(), 99.0f);
+                Depthwise3x3Args A{X.data(), Wt.data(), WithBias ? Bias.data() : nullptr, Y.data(),
+                                   Planes, H, W, OH, OW, Stride, P.T, P.L, Act, Lo, Hi};
+                T->Depthwise3x3(A);
+                ASSERT_EQ(Y[Planes * OH * OW], 99.0f) << "wrote past the output";
+                for (size_t Pl = 0; Pl < Planes; ++Pl)
+                  for (size_t Oh = 0; Oh < OH; ++Oh)
+                    for (size_t Ow = 0; Ow < OW; ++Ow) {
+                      double Want = depthwiseRef(X.data() + Pl * H * W, Wt.data() + Pl * 9,
+                                                 WithBias ? Bias[Pl] : 0.0, H, W, Stride, P.T, P.L,
+                                                 Oh, Ow, Act, Lo, Hi);
+                      ASSERT_NEAR(Y[(Pl * OH + Oh) * OW + Ow], Want, 1e-5)
+                          << "S=" << Stride << " H=" << H << " W=" << W << " pads=" << P.T << ","
+                          << P.L << "," << P.B << "," << P.R << " act=" << Act
+                          << " bias=" << WithBias << " plane " << Pl << " at " << Oh << "," << Ow;
                     }
-                  ASSERT_NEAR(Y[Oh * OW + Ow], Want, 1e-5)
-                      << "S=" << Stride << " H=" << H << " W=" << W << " pad=" << Pad << " at " << Oh << "," << Ow;
-                }
-            }
+              }
           }
+  }
+}
+
+TEST(VecMath, Depthwise3x3ActivationSpecials) {
+  // NaN passes Relu and Clip (as the fused epilogue functions), -0 passes Relu; inputs are
+  // placed so each special value lands in an interior and an edge block.
+  const float NaN = std::numeric_limits<float>::quiet_NaN();
+  const size_t H = 3, W = 40;
+  for (const VecMathTable *T : tables()) {
+    SCOPED_TRACE(isaName(T->Which));
+    for (int Act : {DwActRelu, DwActClip}) {
+      std::vector<float> X(H * W, 0.0f), Wt(9, 0.0f), Y(W);
+      Wt[4] = 1.0f; // centre tap, no top pad: Y = X's middle row
+      X[W + 1] = NaN;
+      X[W + 20] = NaN;
+      X[W + 5] = -0.0f;
+      X[W + 6] = 7.0f;
+      X[W + 7] = -3.0f;
+      Depthwise3x3Args A{X.data(), Wt.data(), nullptr, Y.data(), 1, H, W, 1, W, 1, 0, 1, Act, 0.0f, 6.0f};
+      T->Depthwise3x3(A);
+      EXPECT_TRUE(std::isnan(Y[1]));
+      EXPECT_TRUE(std::isnan(Y[20]));
+      EXPECT_EQ(Y[7], 0.0f);
+      EXPECT_EQ(Y[6], Act == DwActClip ? 6.0f : 7.0f);
+    }
   }
 }
 

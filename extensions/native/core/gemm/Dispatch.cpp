@@ -2,6 +2,7 @@
 // environment variable OPTIMA_V2_NATIVE_ISA names a supported one. Tests may switch it.
 #include "../Gemm.h"
 #include "GemmKernels.h"
+#include "../simd/CpuFeatures.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -52,11 +53,10 @@ bool gemmIsaSupported(GemmIsa Isa) {
   case GemmIsa::Generic:
     return true;
 #if defined(OPTIMA_V2_GEMM_X86)
-  case GemmIsa::Avx2:
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case GemmIsa::Avx2: // the backend's one CPU detector (simd/CpuFeatures.h)
+    return simd::cpuHasIsa(simd::Isa::Avx2);
   case GemmIsa::Avx512:
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    return simd::cpuHasIsa(simd::Isa::Avx512);
 #endif
   default:
     return false;
@@ -75,6 +75,8 @@ const char *gemmIsaName(GemmIsa Isa) {
 }
 
 GemmIsa activeGemmIsa() { return GemmIsa(gemm::activeTable().Id); }
+
+size_t gemmTileWidth() { return gemm::activeTable().NR; }
 
 bool setGemmIsa(GemmIsa Isa) {
   if (!gemmIsaSupported(Isa))

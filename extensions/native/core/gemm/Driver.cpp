@@ -1,7 +1,8 @@
 // The blocked GEMM driver (GotoBLAS/BLIS loop order): for each NC-wide column chunk and KC-deep
-// panel, B is packed once (or taken pre-packed, or read in place for GEMV-like products), then
-// each MR-row block of A is packed and multiplied against every NR-wide B sliver by the active
-// ISA's microkernel. C is split into 2-D blocks across the host pool.
+// panel, B is packed once (or taken pre-packed, or produced by a BPanelSource such as im2col, or
+// read in place for GEMV-like products), then each MR-row block of A is packed (or taken
+// pre-packed) and multiplied against every NR-wide B sliver by the ISA's microkernel. C is split
+// into 2-D blocks across the host pool.
 #include "../Gemm.h"
 #include "../ops/Epilogue.h"
 #include "GemmKernels.h"
@@ -23,10 +24,12 @@ constexpr size_t MinTaskWork = size_t(1) << 16; // multiply-adds per task worth 
 std::atomic<size_t> PackedBytes{0};
 
 constexpr size_t MaxMR = 16; // largest microkernel MR (the packed A block lives on the stack)
+constexpr size_t MaxNR = 32; // largest microkernel NR (the fallback B sliver lives on the stack)
 
 // Per-thread B packing buffer (KC x NC floats, 512 KiB), allocated by a thread's first sgemm
 // that packs B and kept for the thread's life, so the hot path allocates nothing after warm-up.
-// Allocation failure is reported as null (the caller falls back to a plain loop).
+// Allocation failure is reported as null (the caller then packs one sliver at a time on the
+// stack).
 struct ThreadBuffer {
   float *Ptr = nullptr;
   ~ThreadBuffer() { ::operator delete(Ptr, std::align_val_t(64)); }
@@ -53,24 +56,53 @@ struct Problem {
   float *C;
   size_t Ldc;
   const Epilogue *Ep;
+  const PackedA *PA = nullptr;       // pre-packed op(A) (A/Lda/TransA unused)
+  const BPanelSource *Src = nullptr; // op(B) produced panel by panel (B/Ldb/TransB unused)
 };
 
-float opA(const Problem &P, size_t I, size_t K) {
-  return P.TransA ? P.A[K * P.Lda + I] : P.A[I * P.Lda + K];
+// The packed MR x Kc block of A rows [I0, I0 + Rows) (I0 a multiple of MR) at depth K0.
+const float *blockA(const Problem &P, size_t I0, size_t Rows, size_t K0, size_t Kc, float *Buf) {
+  const size_t MR = P.Isa->MR;
+  if (P.PA)
+    return P.PA->data() + K0 * ((P.M + MR - 1) / MR * MR) + I0 * Kc;
+  gemm::packA(P.A, P.Lda, P.TransA, I0, Rows, K0, Kc, MR, Buf);
+  return Buf;
 }
 
-// Only when a thread's packing buffer cannot be allocated (raw B): a plain loop over the block.
-void naiveBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
-  for (size_t I = M0; I < M1; ++I) {
-    float *Row = P.C + I * P.Ldc;
-    for (size_t J = N0; J < N1; ++J) {
-      float Sum = 0.0f;
-      for (size_t K = 0; K < P.K; ++K)
-        Sum += opA(P, I, K) * (P.TransB ? P.B[J * P.Ldb + K] : P.B[K * P.Ldb + J]);
-      Row[J] = P.Alpha * Sum + (P.Beta == 0.0f ? 0.0f : P.Beta * Row[J]);
+void packPanel(const Problem &P, size_t K0, size_t Kc, size_t N0, size_t N1, float *Dst) {
+  if (P.Src)
+    P.Src->Pack(P.Src->Self, K0, Kc, N0, N1, P.Isa->NR, Dst);
+  else
+    gemm::packB(P.B, P.Ldb, P.TransB, K0, Kc, N0, N1, P.Isa->NR, Dst);
+}
+
+// Only when a thread's packing buffer cannot be allocated (B not pre-packed): one B sliver at a
+// time on the stack, slower (A is re-packed per sliver) but the same results.
+void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
+  const size_t MR = P.Isa->MR, NR = P.Isa->NR;
+  alignas(64) float ABuf[MaxMR * KC];
+  alignas(64) float BBuf[MaxNR * KC];
+  for (size_t J0 = N0; J0 < N1; J0 += NR) {
+    const size_t Width = std::min(NR, N1 - J0);
+    for (size_t K0 = 0; K0 < P.K || K0 == 0; K0 += KC) {
+      const size_t Kc = std::min(KC, P.K - K0);
+      const bool Last = K0 + Kc >= P.K;
+      if (Kc)
+        packPanel(P, K0, Kc, J0, J0 + Width, BBuf);
+      const float *Sliver = BBuf;
+      for (size_t I0 = M0; I0 < M1; I0 += MR) {
+        const size_t Rows = std::min(MR, M1 - I0);
+        const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
+        float *CRow = P.C + I0 * P.Ldc + J0;
+        P.Isa->Kernel(Kc, Ap, Sliver, NR, CRow, P.Ldc, Rows, Width, P.Alpha,
+                      K0 == 0 ? P.Beta : 1.0f);
+        if (Last && P.Ep)
+          for (size_t R = 0; R < Rows; ++R)
+            P.Ep->apply(CRow + R * P.Ldc, Width);
+      }
+      if (P.K == 0)
+        break;
     }
-    if (P.Ep)
-      P.Ep->apply(Row + N0, N1 - N0);
   }
 }
 
@@ -79,11 +111,11 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
   const size_t MR = P.Isa->MR, NR = P.Isa->NR;
   alignas(64) float ABuf[MaxMR * KC]; // 16 KiB: one packed A block
   // GEMV-like blocks use each B element once: read B in place instead of packing it.
-  const bool Direct = !P.Packed && !P.TransB && M1 - M0 <= MR;
+  const bool Direct = !P.Packed && !P.Src && !P.TransB && M1 - M0 <= MR;
   // Pre-packed B needs no buffer; in place, only a narrow last sliver is packed.
   float *BBuf = P.Packed ? nullptr : BBuffer.get();
   if (!P.Packed && !BBuf) {
-    naiveBlock(P, M0, M1, N0, N1);
+    sliverBlock(P, M0, M1, N0, N1);
     return;
   }
   const size_t Npad = (P.N + NR - 1) / NR * NR;
@@ -105,7 +137,7 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         ColStep = 1;
         RowStride = P.Ldb;
       } else {
-        gemm::packB(P.B, P.Ldb, P.TransB, K0, Kc, Nc0, Nc1, NR, BBuf);
+        packPanel(P, K0, Kc, Nc0, Nc1, BBuf);
         Panel = BBuf;
         ColStep = Kc;
         RowStride = NR;
@@ -116,7 +148,7 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         gemm::packB(P.B, P.Ldb, false, K0, Kc, TailJ, Nc1, NR, BBuf);
       for (size_t I0 = M0; I0 < M1; I0 += MR) {
         const size_t Rows = std::min(MR, M1 - I0);
-        gemm::packA(P.A, P.Lda, P.TransA, I0, Rows, K0, Kc, MR, ABuf);
+        const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
         float *CRow = P.C + I0 * P.Ldc;
         for (size_t J0 = Nc0; J0 < Nc1; J0 += NR) {
           const float *Sliver = Panel + (J0 - Nc0) * ColStep;
@@ -125,7 +157,7 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
             Sliver = BBuf;
             Stride = NR;
           }
-          P.Isa->Kernel(Kc, ABuf, Sliver, Stride, CRow + J0, P.Ldc, Rows,
+          P.Isa->Kernel(Kc, Ap, Sliver, Stride, CRow + J0, P.Ldc, Rows,
                         std::min(NR, Nc1 - J0), P.Alpha, Beta);
         }
         if (Last && P.Ep) // the block's rows are final and still in cache
@@ -145,13 +177,14 @@ size_t ceilDiv(size_t A, size_t B) { return (A + B - 1) / B; }
 void planGrid(const Problem &P, size_t Threads, size_t &TM, size_t &TN) {
   const size_t MR = P.Isa->MR, NR = P.Isa->NR;
   const size_t MB = ceilDiv(P.M, MR), NB = ceilDiv(P.N, NR), K = std::max<size_t>(P.K, 1);
-  const bool PacksB = !P.Packed && (P.TransB || P.M > MR);
+  const bool PacksB = !P.Packed && (P.Src || P.TransB || P.M > MR);
+  const double PackA = P.PA ? 0.0 : 4.0;
   double Best = -1.0;
   TM = TN = 1;
   for (size_t Tm = 1; Tm <= std::min(MB, 2 * Threads); ++Tm) {
     for (size_t Tn = 1; Tn <= std::min(NB, 2 * Threads) && Tm * Tn <= 2 * Threads; ++Tn) {
       double Rows = double(ceilDiv(MB, Tm) * MR), Cols = double(ceilDiv(NB, Tn) * NR);
-      double Cost = Rows * Cols * double(K) + Rows * double(K) * 4.0 * double(ceilDiv(size_t(Cols), NC));
+      double Cost = Rows * Cols * double(K) + Rows * double(K) * PackA * double(ceilDiv(size_t(Cols), NC));
       if (PacksB)
         Cost += Cols * double(K) * 4.0;
       Cost *= double(ceilDiv(Tm * Tn, Threads));
@@ -224,6 +257,18 @@ void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB 
   runProblem(P, Ctx);
 }
 
+void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float *B, float Beta,
+                  float *C, const KernelContext *Ctx, const Epilogue *Ep,
+                  const BPanelSource *Src) {
+  if (Ep && !Ep->active())
+    Ep = nullptr;
+  if (S.M != A.m() || S.K != A.k() || (S.M && S.K && !A.data()) || (Src && !Src->Pack))
+    return; // a caller bug; never read out of bounds
+  Problem P{A.isa(), S.M,   S.N,   S.K, nullptr, 0, false, Src ? nullptr : B, S.Ldb,
+            S.TransB, nullptr, Alpha, Beta, C, S.Ldc, Ep, &A, Src};
+  runProblem(P, Ctx);
+}
+
 // PackedB ------------------------------------------------------------------------------------
 
 PackedB::PackedB(PackedB &&O) noexcept
@@ -271,6 +316,59 @@ void PackedB::pack(size_t K_, size_t N_, bool TransB, const float *B, size_t Ldb
   // Same layout runBlock reads: panel K0 at K0 * Npad, its sliver j at j * NR * Kc.
   for (size_t K0 = 0; K0 < K; K0 += KC)
     gemm::packB(B, Ldb, TransB, K0, std::min(KC, K - K0), 0, N, NR, Data + K0 * Npad);
+}
+
+// PackedA ------------------------------------------------------------------------------------
+
+PackedA::PackedA(PackedA &&O) noexcept
+    : Data(O.Data), M(O.M), K(O.K), Bytes(O.Bytes), Isa(O.Isa) {
+  O.Data = nullptr;
+  O.Bytes = 0;
+}
+
+PackedA &PackedA::operator=(PackedA &&O) noexcept {
+  if (this != &O) {
+    release();
+    Data = O.Data;
+    M = O.M;
+    K = O.K;
+    Bytes = O.Bytes;
+    Isa = O.Isa;
+    O.Data = nullptr;
+    O.Bytes = 0;
+  }
+  return *this;
+}
+
+PackedA::~PackedA() { release(); }
+
+void PackedA::release() noexcept {
+  if (Data) {
+    ::operator delete(Data, std::align_val_t(64));
+    PackedBytes.fetch_sub(Bytes, std::memory_order_relaxed);
+  }
+  Data = nullptr;
+  Bytes = 0;
+}
+
+void PackedA::pack(size_t M_, size_t K_, bool TransA, const float *A, size_t Lda) {
+  release();
+  Isa = &gemm::activeTable();
+  M = M_;
+  K = K_;
+  const size_t MR = Isa->MR, Mpad = (M + MR - 1) / MR * MR;
+  if (K == 0 || M == 0)
+    return;
+  Bytes = K * Mpad * sizeof(float);
+  Data = static_cast<float *>(::operator new(Bytes, std::align_val_t(64)));
+  PackedBytes.fetch_add(Bytes, std::memory_order_relaxed);
+  std::fill(Data, Data + K * Mpad, 0.0f); // rows past M of the last block
+  // Same layout blockA reads: panel K0 at K0 * Mpad, its row block I0 at I0 * Kc.
+  for (size_t K0 = 0; K0 < K; K0 += KC) {
+    const size_t Kc = std::min(KC, K - K0);
+    for (size_t I0 = 0; I0 < M; I0 += MR)
+      gemm::packA(A, Lda, TransA, I0, std::min(MR, M - I0), K0, Kc, MR, Data + K0 * Mpad + I0 * Kc);
+  }
 }
 
 size_t packedGemmBytes() { return PackedBytes.load(std::memory_order_relaxed); }

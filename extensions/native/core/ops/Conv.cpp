@@ -22,6 +22,18 @@ public:
     Engine.setEpilogue(Ep);
     const TensorInfo &WI = *Ctx.input(1);
     const TensorInfo *BI = Ctx.input(2);
+    if constexpr (Staged) {
+      if (WI.Where == Storage::Constant) {
+        ConstW = constantAsFloat(WI);
+        Engine.packWeights(ConstW.data());
+      }
+    } else if (WI.Where == Storage::Constant) {
+      Engine.packWeights(static_cast<const S *>(WI.Data));
+    }
+    if (Engine.weightsPacked()) { // run() reads only the packed copy
+      std::vector<C>().swap(ConstW);
+      Ctx.releaseConstantInput(1);
+    }
     EngineOffset = Layout.add(Engine.scratchBytes());
     if constexpr (Staged) {
       XElems = G.Batch * G.Channels * G.InPlane;
@@ -29,9 +41,7 @@ public:
       WElems = WI.Elements;
       XOffset = Layout.add(XElems * sizeof(C));
       YOffset = Layout.add(YElems * sizeof(C));
-      if (WI.Where == Storage::Constant)
-        ConstW = constantAsFloat(WI);
-      else
+      if (WI.Where != Storage::Constant)
         WOffset = Layout.add(WElems * sizeof(C));
       if (BI) {
         if (BI->Where == Storage::Constant)
@@ -57,8 +67,8 @@ public:
       C *XC = reinterpret_cast<C *>(Scratch + XOffset);
       C *YC = reinterpret_cast<C *>(Scratch + YOffset);
       convertArray(PX, XC, XElems);
-      const C *WC = ConstW.data();
-      if (ConstW.empty()) {
+      const C *WC = ConstW.data(); // null when packed: the engine then reads its own copy
+      if (ConstW.empty() && !Engine.weightsPacked()) {
         C *Tmp = reinterpret_cast<C *>(Scratch + WOffset);
         convertArray(PW, Tmp, WElems);
         WC = Tmp;

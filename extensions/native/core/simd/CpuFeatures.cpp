@@ -5,23 +5,31 @@
 
 namespace optima_v2::native::simd {
 
+bool cpuHasIsa(Isa Which) {
+  switch (Which) {
+  case Isa::Generic:
+    return true;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  case Isa::Avx2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case Isa::Avx512:
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  default:
+    return false;
+  }
+}
+
 bool isaSupported(Isa Which) {
   switch (Which) {
   case Isa::Generic:
     return true;
   case Isa::Avx2:
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    return vecMathAvx2Table() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;
-#endif
+    return vecMathAvx2Table() && cpuHasIsa(Isa::Avx2);
   case Isa::Avx512:
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    return vecMathAvx512Table() && __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;
-#endif
+    return vecMathAvx512Table() && cpuHasIsa(Isa::Avx512);
   }
   return false;
 }

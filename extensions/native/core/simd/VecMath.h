@@ -37,16 +37,25 @@ using BinaryFn = void (*)(const float *A, const float *B, float *Out, size_t N);
 using BinaryScalarBFn = void (*)(const float *A, float B, float *Out, size_t N); // A[i] op B
 using BinaryScalarAFn = void (*)(float A, const float *B, float *Out, size_t N); // A op B[i]
 
-// One depthwise 3x3 plane: Out[oh][ow] = Bias + sum W[kh*3+kw] * In[oh*S-PadT+kh][ow*S-PadL+kw],
-// taps outside the input skipped (zero padding), dilation 1, S in {1, 2}.
+// Activation applied in registers by the depthwise kernel before its store; formulas as
+// UnaryReluKeepNaN and UnaryClip (so fused and per-plane results agree bit for bit).
+enum DepthwiseAct { DwActNone, DwActRelu, DwActClip };
+
+// Planes consecutive depthwise 3x3 planes, dilation 1, S in {1, 2}: for plane p,
+// Out_p[oh][ow] = Bias[p] + sum W_p[kh*3+kw] * In_p[oh*S-PadT+kh][ow*S-PadL+kw], taps outside
+// the input skipped (zero padding), then Act. In_p = In + p*InH*InW, Out_p = Out + p*OutH*OutW,
+// W_p = W + 9p. Bias may be null (zero).
 struct Depthwise3x3Args {
   const float *In;
-  const float *W; // 9 taps, row-major
-  float Bias;
+  const float *W; // 9 taps per plane, row-major
+  const float *Bias;
   float *Out;
+  size_t Planes;
   size_t InH, InW, OutH, OutW;
   size_t Stride;
   size_t PadT, PadL;
+  int Act;           // DepthwiseAct
+  float ActLo, ActHi; // Clip bounds
 };
 
 // One 2-D max-pooling plane, dilation 1; windows wholly in the padding give -inf. Tmp holds

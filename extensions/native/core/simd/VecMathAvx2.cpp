@@ -20,6 +20,25 @@ inline V vloadEven(const float *P) {
   __m256 T = _mm256_shuffle_ps(_mm256_loadu_ps(P), _mm256_loadu_ps(P + 8), _MM_SHUFFLE(2, 0, 2, 0));
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(T), _MM_SHUFFLE(3, 1, 2, 0)));
 }
+// Lane masks for partial vectors: masked-off lanes load as zero and are never touched, so a
+// masked access may start before or run past an array.
+using K = __m256i;
+inline K kRange(int Lo, int Hi) { // lanes Lo <= i < Hi, 0 <= Lo <= Hi <= L
+  const __m256i Iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_and_si256(_mm256_cmpgt_epi32(Iota, _mm256_set1_epi32(Lo - 1)),
+                          _mm256_cmpgt_epi32(_mm256_set1_epi32(Hi), Iota));
+}
+inline V vloadK(const float *P, K Mk) { return _mm256_maskload_ps(P, Mk); }
+inline void vstoreK(float *P, V X, K Mk) { _mm256_maskstore_ps(P, Mk, X); }
+// Even / odd elements of the 2L floats A:B (in-lane shuffle, then the 64-bit halves in order).
+inline V vevens(V A, V B) {
+  __m256 T = _mm256_shuffle_ps(A, B, _MM_SHUFFLE(2, 0, 2, 0));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(T), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+inline V vodds(V A, V B) {
+  __m256 T = _mm256_shuffle_ps(A, B, _MM_SHUFFLE(3, 1, 3, 1));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(T), _MM_SHUFFLE(3, 1, 2, 0)));
+}
 inline V vset(float X) { return _mm256_set1_ps(X); }
 inline V vadd(V A, V B) { return _mm256_add_ps(A, B); }
 inline V vsub(V A, V B) { return _mm256_sub_ps(A, B); }

@@ -20,6 +20,23 @@ inline V vloadEven(const float *P) {
   const __m512i Idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   return _mm512_permutex2var_ps(_mm512_loadu_ps(P), Idx, _mm512_loadu_ps(P + 16));
 }
+// Lane masks for partial vectors: masked-off lanes load as zero and are never touched, so a
+// masked access may start before or run past an array.
+using K = __mmask16;
+inline K kRange(int Lo, int Hi) { // lanes Lo <= i < Hi, 0 <= Lo <= Hi <= L
+  return K(((1u << Hi) - 1u) & ~((1u << Lo) - 1u));
+}
+inline V vloadK(const float *P, K Mk) { return _mm512_maskz_loadu_ps(Mk, P); }
+inline void vstoreK(float *P, V X, K Mk) { _mm512_mask_storeu_ps(P, Mk, X); }
+// Even / odd elements of the 2L floats A:B.
+inline V vevens(V A, V B) {
+  const __m512i Idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  return _mm512_permutex2var_ps(A, Idx, B);
+}
+inline V vodds(V A, V B) {
+  const __m512i Idx = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  return _mm512_permutex2var_ps(A, Idx, B);
+}
 inline V vset(float X) { return _mm512_set1_ps(X); }
 inline V vadd(V A, V B) { return _mm512_add_ps(A, B); }
 inline V vsub(V A, V B) { return _mm512_sub_ps(A, B); }

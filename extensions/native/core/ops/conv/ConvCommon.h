@@ -8,6 +8,7 @@
 #include "../../simd/VecMath.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -78,10 +79,21 @@ inline void convKernelCoords(const ConvGeometry &G, size_t K, int64_t *KPos) {
   }
 }
 
+// With pre-packed weights, im2col matrices larger than this many bytes are written straight into
+// the GEMM's packed B panels: materialised, they would leave the cache between im2col and
+// packing (ResNet-18's 7x7 stem, 7.4 MB: 3.9 -> 3.1 ms). Smaller ones are materialised, which
+// measured faster (no per-row sliver bookkeeping; read in place when Filters <= MR). Tests
+// lower it to reach that path on small shapes.
+inline std::atomic<size_t> ConvPanelIm2ColMinBytes{size_t(4) << 20};
+
 // Convolution over contiguous NC<spatial> data of compute type T (float, double or int32):
-//  - one input channel per group (depthwise and similar): direct accumulation, no scratch;
+//  - one input channel per group and several groups (depthwise and similar): direct
+//    accumulation, no scratch;
 //  - 1x1 kernel, stride 1, no padding: the input already is the im2col matrix, GEMM only;
-//  - otherwise: im2col into scratch, then the GEMM, per image and group.
+//  - otherwise: im2col, then the GEMM, per image and group.
+// Constant float weights are packed once at load (packWeights): as the GEMM's A, with large
+// im2col matrices written straight into packed B panels (no scratch), or, for output planes
+// narrower than two tile widths, as W^T for Y^T = Col^T W^T.
 template <typename T> class ConvEngine {
 public:
   enum class Method { Direct, Pointwise, Im2Col };
@@ -91,7 +103,10 @@ public:
     bool Pointwise = G.KernelSize == 1;
     for (size_t D = 0; D < G.Rank; ++D)
       Pointwise = Pointwise && G.Stride[D] == 1 && G.PadBegin[D] == 0 && G.Out[D] == G.In[D];
-    How = G.GroupChannels == 1 ? Method::Direct : Pointwise ? Method::Pointwise : Method::Im2Col;
+    // Groups == 1 with one input channel (e.g. a grayscale stem) is a small ordinary GEMM.
+    How = G.GroupChannels == 1 && G.Groups > 1 ? Method::Direct
+          : Pointwise                          ? Method::Pointwise
+                                               : Method::Im2Col;
     if (G.OutPlane == 0 || G.Batch == 0 || G.Filters == 0)
       How = Method::Direct; // empty output: nothing to compute, no scratch
   }
@@ -100,8 +115,43 @@ public:
   // Fused activation, applied to each output plane (direct) or GEMM tile as it is finished.
   void setEpilogue(const Epilogue &E) { Ep = E; }
   size_t scratchBytes() const {
-    return How == Method::Im2Col ? G.GroupChannels * G.KernelSize * G.OutPlane * sizeof(T) : 0;
+    const size_t Col = How == Method::Im2Col && !PanelIm2Col
+                           ? G.GroupChannels * G.KernelSize * G.OutPlane * sizeof(T)
+                           : 0;
+    if (PackedWT.empty())
+      return Col;
+    return (Col + 63) / 64 * 64 + G.OutPlane * G.GroupFilters * sizeof(T); // + Y^T
   }
+  // Constant float weights (W, Filters x C/G x kernel): packed per group once, at load, into the
+  // GEMM's A layout, so runs neither pack A nor (im2col) materialise the column matrix. Call
+  // before scratchBytes(). Throws std::bad_alloc when memory runs out.
+  void packWeights(const T *W) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (How == Method::Direct)
+        return;
+      const size_t KRows = G.GroupChannels * G.KernelSize;
+      // Output planes narrower than two tile widths (7x7 = 49 with 32-wide tiles) waste up to
+      // half of each vector as C columns; as Y^T = Col^T W^T the filters become the columns
+      // and the few pixels the rows, where a short last block costs little.
+      const size_t NR = gemmTileWidth();
+      if (G.OutPlane < 2 * NR && G.GroupFilters >= 2 * NR) {
+        std::vector<PackedB> Packs(G.Groups);
+        for (size_t Gi = 0; Gi < G.Groups; ++Gi)
+          Packs[Gi].pack(KRows, G.GroupFilters, true, W + Gi * G.GroupFilters * KRows, KRows);
+        PackedWT = std::move(Packs);
+        return;
+      }
+      std::vector<PackedA> Packs(G.Groups);
+      for (size_t Gi = 0; Gi < G.Groups; ++Gi)
+        Packs[Gi].pack(G.GroupFilters, KRows, false, W + Gi * G.GroupFilters * KRows, KRows);
+      PackedW = std::move(Packs);
+      PanelIm2Col = How == Method::Im2Col &&
+                    KRows * G.OutPlane * sizeof(float) > ConvPanelIm2ColMinBytes.load();
+    } else {
+      (void)W;
+    }
+  }
+  bool weightsPacked() const { return !PackedW.empty() || !PackedWT.empty(); }
   // Refuses an im2col buffer past the tensor size cap.
   void checkScratch(const NodeContext &Ctx) const {
     if (How == Method::Im2Col &&
@@ -124,7 +174,7 @@ private:
   }
 
   // 2-D 3x3 kernel, dilation 1, equal strides 1 or 2 (any padding): the vectorised float32
-  // depthwise plane kernel (simd/VecMath.h), bias and epilogue fused per plane.
+  // depthwise kernel (simd/VecMath.h), bias fused, and Relu / Clip applied in registers.
   bool isDepthwise3x3() const {
     return G.Rank == 2 && G.Kernel[0] == 3 && G.Kernel[1] == 3 && G.Dilation[0] == 1 &&
            G.Dilation[1] == 1 && G.Stride[0] == G.Stride[1] && (G.Stride[0] == 1 || G.Stride[0] == 2);
@@ -133,17 +183,31 @@ private:
   void runDepthwise3x3(const KernelContext &Ctx, const float *X, const float *W, const float *B,
                        float *Y) const {
     const simd::VecMathTable &VM = simd::vecMath();
+    // The epilogues the kernel applies itself (same formulas as these vector functions); any
+    // other one runs per plane after the kernel.
+    int Act = simd::DwActNone;
+    if (Ep.F32 == &epilogue_detail::applySimd<simd::UnaryReluKeepNaN>)
+      Act = simd::DwActRelu;
+    else if (Ep.F32 == &epilogue_detail::applySimd<simd::UnaryClip>)
+      Act = simd::DwActClip;
+    const bool PerPlaneEp = Ep.active() && Act == simd::DwActNone;
     size_t Planes = G.Batch * G.Filters;
     size_t Grain = std::max<size_t>(1, (size_t(1) << 15) / std::max<size_t>(1, G.OutPlane * 9));
     Ctx.parallelFor(Planes, Grain, [&](size_t Begin, size_t End) {
-      for (size_t P = Begin; P < End; ++P) {
+      for (size_t P = Begin; P < End;) {
         size_t N = P / G.Filters, M = P % G.Filters;
         size_t C = M / G.GroupFilters; // the group's only input channel
+        // One call for consecutive planes of one image when input planes follow each other too
+        // (one filter per group); one plane at a time otherwise or for a per-plane epilogue.
+        size_t Count = 1;
+        if (G.GroupFilters == 1 && !PerPlaneEp)
+          Count = std::min(End - P, G.Filters - M);
         simd::Depthwise3x3Args A;
         A.In = X + (N * G.Channels + C) * G.InPlane;
         A.W = W + M * 9;
-        A.Bias = B ? B[M] : 0.0f;
+        A.Bias = B ? B + M : nullptr;
         A.Out = Y + P * G.OutPlane;
+        A.Planes = Count;
         A.InH = size_t(G.In[0]);
         A.InW = size_t(G.In[1]);
         A.OutH = size_t(G.Out[0]);
@@ -151,8 +215,13 @@ private:
         A.Stride = size_t(G.Stride[0]);
         A.PadT = size_t(G.PadBegin[0]);
         A.PadL = size_t(G.PadBegin[1]);
+        A.Act = Act;
+        A.ActLo = float(Ep.P0);
+        A.ActHi = float(Ep.P1);
         VM.Depthwise3x3(A);
-        Ep.apply(A.Out, G.OutPlane);
+        if (PerPlaneEp)
+          Ep.apply(A.Out, G.OutPlane);
+        P += Count;
       }
     });
   }
@@ -232,6 +301,141 @@ private:
     });
   }
 
+  // BPanelSource for one image and group: the im2col matrix's rows [K0, K0 + Kc) and columns
+  // (output pixels) [N0, N1), written straight into NR-wide packed slivers.
+  struct Im2ColSource {
+    const ConvEngine *Engine;
+    const T *In; // the group's first input channel
+  };
+
+  static void packIm2Col(const void *Self, size_t K0, size_t Kc, size_t N0, size_t N1, size_t NR,
+                         float *Dst) {
+    if constexpr (std::is_same_v<T, float>) {
+      const auto &Src = *static_cast<const Im2ColSource *>(Self);
+      const ConvGeometry &G = Src.Engine->G;
+      const size_t L = G.Rank - 1;
+      const int64_t S = G.Stride[L];
+      const size_t Width = size_t(G.Out[L]);
+      const size_t SliverStep = NR * Kc;
+      // Output row (all dims but the last) and column of pixel N0: the same for every k.
+      int64_t Index0[ConvMaxSpatial] = {};
+      for (size_t D = L, Rem = N0 / Width; D-- > 0; Rem /= size_t(G.Out[D]))
+        Index0[D] = int64_t(Rem % size_t(G.Out[D]));
+      int64_t KPos[ConvMaxSpatial];
+      for (size_t Kk = 0; Kk < Kc; ++Kk) {
+        const size_t K = K0 + Kk;
+        const float *Channel = Src.In + (K / G.KernelSize) * G.InPlane;
+        convKernelCoords(G, K % G.KernelSize, KPos);
+        // Valid output columns [Lo, Hi) of the last dim, as in sweepOutputRows.
+        const int64_t Shift = KPos[L] * G.Dilation[L] - G.PadBegin[L];
+        int64_t Lo = Shift >= 0 ? 0 : convCeilDiv(-Shift, S);
+        int64_t Hi = G.In[L] - 1 - Shift < 0 ? 0 : (G.In[L] - 1 - Shift) / S + 1;
+        Lo = std::min<int64_t>(Lo, int64_t(Width));
+        Hi = std::max(Lo, std::min<int64_t>(Hi, int64_t(Width)));
+        // Write cursor: row Kk of the current sliver, column Pos.
+        float *O = Dst + Kk * NR;
+        size_t Pos = 0;
+        auto zeros = [&](size_t Count) {
+          while (Count) {
+            size_t Run = std::min(Count, NR - Pos);
+            std::fill(O + Pos, O + Pos + Run, 0.0f);
+            Count -= Run;
+            if ((Pos += Run) == NR) {
+              Pos = 0;
+              O += SliverStep;
+            }
+          }
+        };
+        auto copy = [&](const float *I, size_t Count) { // I: first input element
+          while (Count) {
+            size_t Run = std::min(Count, NR - Pos);
+            float *To = O + Pos;
+            if (S == 1)
+              for (size_t C = 0; C < Run; ++C)
+                To[C] = I[C];
+            else
+              for (size_t C = 0; C < Run; ++C)
+                To[C] = I[int64_t(C) * S];
+            I += int64_t(Run) * S;
+            Count -= Run;
+            if ((Pos += Run) == NR) {
+              Pos = 0;
+              O += SliverStep;
+            }
+          }
+        };
+        int64_t Index[ConvMaxSpatial];
+        std::copy(Index0, Index0 + L, Index);
+        size_t Col = N0 % Width;
+        for (size_t P = N0; P < N1;) {
+          const size_t End = std::min(Width, Col + (N1 - P));
+          bool Valid = true;
+          int64_t InBase = Shift;
+          for (size_t D = 0; D < L; ++D) {
+            int64_t I = Index[D] * G.Stride[D] + KPos[D] * G.Dilation[D] - G.PadBegin[D];
+            Valid = Valid && I >= 0 && I < G.In[D];
+            InBase += I * G.InStride[D];
+          }
+          if (!Valid) {
+            zeros(End - Col);
+          } else {
+            const size_t A = size_t(std::clamp<int64_t>(Lo, int64_t(Col), int64_t(End)));
+            const size_t Bnd = size_t(std::clamp<int64_t>(Hi, int64_t(Col), int64_t(End)));
+            zeros(A - Col);
+            if (Bnd > A)
+              copy(Channel + (InBase + int64_t(A) * S), Bnd - A);
+            zeros(End - Bnd);
+          }
+          P += End - Col;
+          Col = 0;
+          for (size_t D = L; D-- > 0;) { // next output row
+            if (++Index[D] < G.Out[D])
+              break;
+            Index[D] = 0;
+          }
+        }
+        if (Pos) // the last sliver's columns past N1
+          std::fill(O + Pos, O + NR, 0.0f);
+      }
+    } else {
+      (void)Self, (void)K0, (void)Kc, (void)N0, (void)N1, (void)NR, (void)Dst;
+    }
+  }
+
+  // Y = (Col^T W^T)^T for one image and group: Col^T comes from im2col (or is X^T when
+  // pointwise), W^T pre-packed; the small Y^T is transposed back with bias and activation.
+  void runTransposed(const KernelContext &Ctx, const float *In, const PackedB &Wt,
+                     const float *Bias, float *Out, std::byte *Scratch) const {
+    const size_t KRows = G.GroupChannels * G.KernelSize, ColBytes =
+        How == Method::Im2Col ? (KRows * G.OutPlane * sizeof(float) + 63) / 64 * 64 : 0;
+    const float *Matrix = In;
+    if (How == Method::Im2Col) {
+      float *Col = reinterpret_cast<float *>(Scratch);
+      im2col(Ctx, In, Col);
+      Matrix = Col;
+    }
+    float *Yt = reinterpret_cast<float *>(Scratch + ColBytes);
+    GemmShape S;
+    S.M = G.OutPlane;
+    S.N = G.GroupFilters;
+    S.K = KRows;
+    S.TransA = true; // Col is K x pixels
+    S.Lda = G.OutPlane;
+    S.Ldc = G.GroupFilters;
+    sgemmPacked(S, 1.0f, Matrix, Wt, 0.0f, Yt, &Ctx);
+    const size_t Pixels = G.OutPlane, Filters = G.GroupFilters;
+    size_t Grain = std::max<size_t>(1, (size_t(1) << 13) / std::max<size_t>(1, Pixels));
+    Ctx.parallelFor(Filters, Grain, [&](size_t Begin, size_t End) {
+      for (size_t M = Begin; M < End; ++M) {
+        float *Row = Out + M * Pixels;
+        const float Bv = Bias ? Bias[M] : 0.0f;
+        for (size_t P = 0; P < Pixels; ++P)
+          Row[P] = Yt[P * Filters + M] + Bv;
+        Ep.apply(Row, Pixels);
+      }
+    });
+  }
+
   void runGemm(const KernelContext &Ctx, const T *X, const T *W, const T *B, T *Y,
                T *Col) const {
     size_t KRows = G.GroupChannels * G.KernelSize;
@@ -245,16 +449,40 @@ private:
     for (size_t N = 0; N < G.Batch; ++N) {
       for (size_t Gi = 0; Gi < G.Groups; ++Gi) {
         const T *In = X + (N * G.Channels + Gi * G.GroupChannels) * G.InPlane;
-        const T *Wg = W + Gi * G.GroupFilters * KRows;
         T *Out = Y + (N * G.Filters + Gi * G.GroupFilters) * G.OutPlane;
+        if constexpr (std::is_same_v<T, float>) {
+          if (!PackedWT.empty()) {
+            runTransposed(Ctx, In, PackedWT[Gi], B ? B + Gi * G.GroupFilters : nullptr, Out,
+                          reinterpret_cast<std::byte *>(Col));
+            continue;
+          }
+        }
+        if (B)
+          for (size_t M = 0; M < G.GroupFilters; ++M)
+            fillBias(B, Out + M * G.OutPlane, Gi * G.GroupFilters + M);
+        if constexpr (std::is_same_v<T, float>) {
+          if (!PackedW.empty()) {
+            const float Beta = B ? 1.0f : 0.0f;
+            const Epilogue *E = Ep.active() ? &Ep : nullptr;
+            if (How == Method::Im2Col && !PanelIm2Col) {
+              im2col(Ctx, In, Col);
+              sgemmPackedA(Shape, 1.0f, PackedW[Gi], Col, Beta, Out, &Ctx, E);
+            } else if (How == Method::Im2Col) {
+              Im2ColSource Src{this, In};
+              BPanelSource Panels{&ConvEngine::packIm2Col, &Src};
+              sgemmPackedA(Shape, 1.0f, PackedW[Gi], nullptr, Beta, Out, &Ctx, E, &Panels);
+            } else {
+              sgemmPackedA(Shape, 1.0f, PackedW[Gi], In, Beta, Out, &Ctx, E);
+            }
+            continue;
+          }
+        }
         const T *Matrix = In;
         if (How == Method::Im2Col) {
           im2col(Ctx, In, Col);
           Matrix = Col;
         }
-        if (B)
-          for (size_t M = 0; M < G.GroupFilters; ++M)
-            fillBias(B, Out + M * G.OutPlane, Gi * G.GroupFilters + M);
+        const T *Wg = W + Gi * G.GroupFilters * KRows;
         gemmAny<T>(Shape, Wg, Matrix, B != nullptr, Out, &Ctx, &Ep);
       }
     }
@@ -263,6 +491,9 @@ private:
   ConvGeometry G;
   Method How = Method::Direct;
   Epilogue Ep;
+  std::vector<PackedA> PackedW;  // per group; empty unless packWeights ran (float only)
+  std::vector<PackedB> PackedWT; // per group W^T: instead of PackedW for small output planes
+  bool PanelIm2Col = false;      // with PackedW: im2col straight into packed B panels
 };
 
 } // namespace optima_v2::native

@@ -1,0 +1,223 @@
+// Conv through the GEMM engine vs a naive N-D reference written here: constant weights (packed
+// once at load, im2col written straight into packed B panels) and runtime weights (packed per
+// run), on every GEMM microkernel this CPU supports, serial and threaded. Shapes cover one input
+// channel with one group (GEMM, not the depthwise direct path), several K panels (> 256 rows),
+// several N chunks (> 512 output pixels), output rows crossing sliver boundaries, small N (< NR),
+// small output planes with many filters (computed as Y^T = Col^T W^T), strides, dilations,
+// asymmetric pads, groups, 1-D and 3-D, with and without bias, with a fused Relu.
+#include "NativeTestUtil.h"
+
+#include "Gemm.h"
+#include "ops/conv/ConvCommon.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace native_test;
+namespace nat = optima_v2::native;
+
+namespace {
+
+struct Case {
+  std::string Label;
+  Shape X, W;
+  bool Bias = true;
+  int64_t Group = 1;
+  std::vector<int64_t> Strides, Dilations, Pads; // empty: defaults
+  bool Relu = false;
+};
+
+std::vector<float> reference(const Case &C, const std::vector<float> &X, const std::vector<float> &W,
+                             const std::vector<float> &B, Shape &Out) {
+  const size_t R = C.X.size() - 2;
+  auto At = [](const std::vector<int64_t> &V, size_t I, int64_t Def) {
+    return V.empty() ? Def : V[I];
+  };
+  Out = {C.X[0], C.W[0]};
+  for (size_t D = 0; D < R; ++D) {
+    int64_t Eff = (C.W[D + 2] - 1) * At(C.Dilations, D, 1) + 1;
+    Out.push_back((C.X[D + 2] + At(C.Pads, D, 0) + At(C.Pads, D + R, 0) - Eff) /
+                      At(C.Strides, D, 1) + 1);
+  }
+  const int64_t Cg = C.X[1] / C.Group, Mg = C.W[0] / C.Group;
+  size_t OutPlane = 1, KPlane = 1, InPlane = 1;
+  for (size_t D = 0; D < R; ++D) {
+    OutPlane *= size_t(Out[D + 2]);
+    KPlane *= size_t(C.W[D + 2]);
+    InPlane *= size_t(C.X[D + 2]);
+  }
+  std::vector<float> Y(elementCount(Out));
+  std::vector<int64_t> O(R), K(R);
+  for (int64_t n = 0; n < C.X[0]; ++n)
+    for (int64_t m = 0; m < C.W[0]; ++m)
+      for (size_t p = 0; p < OutPlane; ++p) {
+        for (size_t D = R, Rem = p; D-- > 0; Rem /= size_t(Out[D + 2]))
+          O[D] = int64_t(Rem % size_t(Out[D + 2]));
+        double Sum = B.empty() ? 0.0 : B[size_t(m)];
+        for (int64_t c = 0; c < Cg; ++c)
+          for (size_t k = 0; k < KPlane; ++k) {
+            for (size_t D = R, Rem = k; D-- > 0; Rem /= size_t(C.W[D + 2]))
+              K[D] = int64_t(Rem % size_t(C.W[D + 2]));
+            size_t In = 0;
+            bool Inside = true;
+            for (size_t D = 0; D < R; ++D) {
+              int64_t I = O[D] * At(C.Strides, D, 1) - At(C.Pads, D, 0) + K[D] * At(C.Dilations, D, 1);
+              Inside = Inside && I >= 0 && I < C.X[D + 2];
+              In = In * size_t(C.X[D + 2]) + size_t(I);
+            }
+            if (Inside)
+              Sum += double(X[size_t(n * C.X[1] + (m / Mg) * Cg + c) * InPlane + In]) *
+                     double(W[size_t(m * Cg + c) * KPlane + k]);
+          }
+        Y[size_t(n * C.W[0] + m) * OutPlane + p] = float(C.Relu ? std::max(0.0, Sum) : Sum);
+      }
+  return Y;
+}
+
+void check(const Case &C, bool ConstW, unsigned Threads) {
+  SCOPED_TRACE(C.Label + (ConstW ? " const W" : " runtime W") + " threads=" +
+               std::to_string(Threads));
+  std::vector<float> X = randomFloats(elementCount(C.X), 11);
+  std::vector<float> W = randomFloats(elementCount(C.W), 12);
+  std::vector<float> B = C.Bias ? randomFloats(size_t(C.W[0]), 13) : std::vector<float>();
+  Shape Out;
+  std::vector<float> Ref = reference(C, X, W, B, Out);
+  std::vector<std::string> Attrs = {attrInts("kernel_shape", Shape(C.W.begin() + 2, C.W.end()))};
+  if (C.Group != 1)
+    Attrs.push_back(attrInt("group", C.Group));
+  if (!C.Strides.empty())
+    Attrs.push_back(attrInts("strides", C.Strides));
+  if (!C.Dilations.empty())
+    Attrs.push_back(attrInts("dilations", C.Dilations));
+  if (!C.Pads.empty())
+    Attrs.push_back(attrInts("pads", C.Pads));
+  if (C.Relu)
+    Attrs.push_back(attrString("activation", "Relu"));
+  GraphSpec G;
+  G.tensor("x", C.X).tensor("y", Out).input("x").output("y");
+  std::vector<Bytes> Inputs{toBytes(X)};
+  if (ConstW) {
+    G.constantF32("w", C.W, W);
+  } else {
+    G.tensor("w", C.W).input("w");
+    Inputs.push_back(toBytes(W));
+  }
+  std::vector<std::string> Ins{"x", "w"};
+  if (C.Bias) {
+    G.constantF32("b", {C.W[0]}, B);
+    Ins.push_back("b");
+  }
+  G.node("conv", "Conv", Ins, {"y"}, Attrs);
+  TempDir Dir;
+  auto Graph = load(G, Dir);
+  std::vector<float> Y = fromBytes<float>(run(*Graph, Inputs, Threads)[0]);
+  ASSERT_EQ(Y.size(), Ref.size());
+  const double Depth = double(elementCount(C.W) / size_t(C.W[0]));
+  for (size_t I = 0; I < Y.size(); ++I)
+    ASSERT_NEAR(Y[I], Ref[I], 1e-6 * Depth * (1.0 + std::fabs(Ref[I]))) << "at " << I;
+}
+
+const std::vector<Case> &cases() {
+  static const std::vector<Case> All = {
+      {"lenet stem: 1 channel, 1 group", {1, 1, 28, 28}, {6, 1, 5, 5}, true, 1, {}, {}, {2, 2, 2, 2}},
+      {"1 channel strided no bias relu", {2, 1, 13, 11}, {5, 1, 3, 3}, false, 1, {2, 2}, {}, {1, 0, 0, 1}, true},
+      {"many K panels (C*K = 585), 7x7 out", {1, 65, 7, 7}, {29, 65, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true},
+      {"N > 512 (two chunks), odd width", {1, 3, 25, 23}, {14, 3, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}},
+      {"stride 2 dilation 2 asym pads", {1, 4, 17, 19}, {13, 4, 3, 2}, true, 1, {2, 2}, {2, 3}, {2, 0, 1, 3}},
+      {"7x7 stride 2 stem", {1, 3, 30, 29}, {8, 3, 7, 7}, false, 1, {2, 2}, {}, {3, 3, 3, 3}, true},
+      {"tiny N (< NR)", {1, 9, 3, 3}, {25, 9, 3, 3}, true, 1, {}, {}, {0, 0, 0, 0}},
+      {"pointwise", {2, 20, 6, 7}, {17, 20, 1, 1}, true, 1, {}, {}, {}, true},
+      {"1x1 strided", {1, 6, 9, 8}, {5, 6, 1, 1}, false, 1, {2, 3}, {}, {}},
+      {"groups", {2, 6, 8, 7}, {9, 2, 3, 3}, true, 3, {1, 2}, {}, {1, 1, 0, 2}},
+      {"1d dilated", {2, 5, 40}, {7, 5, 4}, true, 1, {3}, {2}, {3, 1}},
+      {"3d", {1, 3, 5, 6, 4}, {4, 3, 2, 3, 2}, true, 1, {1, 2, 1}, {}, {1, 0, 1, 0, 1, 0}, true},
+      {"small plane, many filters (Y^T)", {2, 30, 7, 7}, {70, 30, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true},
+      {"small plane pointwise (Y^T)", {1, 40, 5, 5}, {66, 40, 1, 1}, false, 1, {}, {}, {}},
+      {"small plane grouped strided (Y^T)", {1, 8, 8, 7}, {140, 4, 3, 3}, true, 2, {2, 2}, {}, {1, 1, 1, 0}},
+      {"kernel wider than input", {1, 2, 2, 3}, {3, 2, 3, 5}, true, 1, {}, {}, {1, 2, 1, 2}},
+  };
+  return All;
+}
+
+template <typename Fn> void forEachIsa(const Fn &Body) {
+  nat::GemmIsa Saved = nat::activeGemmIsa();
+  for (nat::GemmIsa I : {nat::GemmIsa::Generic, nat::GemmIsa::Avx2, nat::GemmIsa::Avx512}) {
+    if (!nat::gemmIsaSupported(I))
+      continue;
+    ASSERT_TRUE(nat::setGemmIsa(I));
+    SCOPED_TRACE(nat::gemmIsaName(I));
+    Body();
+  }
+  nat::setGemmIsa(Saved);
+}
+
+} // namespace
+
+// Every case with constant weights three ways (im2col materialised, im2col written straight
+// into packed panels, as ConvPanelIm2ColMinBytes picks at load) and with runtime weights.
+TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
+  const size_t Saved = nat::ConvPanelIm2ColMinBytes.load();
+  forEachIsa([] {
+    for (const Case &C : cases())
+      for (int Way = 0; Way < 3; ++Way)
+        for (unsigned Threads : {1u, 3u}) {
+          nat::ConvPanelIm2ColMinBytes = Way == 1 ? 0 : size_t(1) << 40;
+          SCOPED_TRACE(Way == 1 ? "panel im2col" : "materialised im2col");
+          check(C, Way != 2, Threads);
+          if (::testing::Test::HasFatalFailure())
+            return;
+        }
+  });
+  nat::ConvPanelIm2ColMinBytes = Saved;
+}
+
+// Past the default threshold: the 4 MiB+ im2col matrix goes straight into packed panels.
+TEST(NativeConvGemm, LargeIm2ColDefaultThreshold) {
+  const Case C{"large", {1, 33, 62, 63}, {13, 33, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true};
+  ASSERT_GT(33u * 9 * 62 * 63 * sizeof(float), nat::ConvPanelIm2ColMinBytes.load());
+  for (unsigned Threads : {1u, 2u})
+    check(C, true, Threads);
+}
+
+// Weights packed for one ISA keep working after another becomes active (each pack remembers its
+// microkernel family).
+TEST(NativeConvGemm, PackedWeightsSurviveIsaSwitch) {
+  nat::GemmIsa Saved = nat::activeGemmIsa();
+  const Case C{"switch", {1, 4, 9, 10}, {7, 4, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}};
+  std::vector<float> X = randomFloats(elementCount(C.X), 21), W = randomFloats(elementCount(C.W), 22);
+  std::vector<float> B = randomFloats(size_t(C.W[0]), 23);
+  Shape Out;
+  std::vector<float> Ref = reference(C, X, W, B, Out);
+  GraphSpec G;
+  G.tensor("x", C.X).tensor("y", Out).input("x").output("y");
+  G.constantF32("w", C.W, W).constantF32("b", {C.W[0]}, B);
+  G.node("conv", "Conv", {"x", "w", "b"}, {"y"}, {attrInts("pads", {1, 1, 1, 1})});
+  ASSERT_TRUE(nat::setGemmIsa(nat::GemmIsa::Generic));
+  TempDir Dir;
+  auto Graph = load(G, Dir);
+  for (nat::GemmIsa I : {nat::GemmIsa::Avx512, nat::GemmIsa::Avx2, nat::GemmIsa::Generic}) {
+    if (!nat::setGemmIsa(I))
+      continue;
+    std::vector<float> Y = fromBytes<float>(run(*Graph, {toBytes(X)}, 2)[0]);
+    ASSERT_EQ(Y.size(), Ref.size());
+    for (size_t K = 0; K < Y.size(); ++K)
+      ASSERT_NEAR(Y[K], Ref[K], 1e-4 * (1.0 + std::fabs(Ref[K]))) << nat::gemmIsaName(I);
+  }
+  nat::setGemmIsa(Saved);
+}
+
+// Constant conv weights are packed once at load and counted with the other packed GEMM operands.
+TEST(NativeConvGemm, PackedWeightsAreCounted) {
+  size_t Before = nat::packedGemmBytes();
+  {
+    GraphSpec G;
+    G.tensor("x", {1, 8, 6, 6}).tensor("y", {1, 16, 6, 6}).input("x").output("y");
+    G.constantF32("w", {16, 8, 3, 3}, randomFloats(16 * 8 * 9, 31));
+    G.node("conv", "Conv", {"x", "w"}, {"y"}, {attrInts("pads", {1, 1, 1, 1})});
+    TempDir Dir;
+    auto Graph = load(G, Dir);
+    EXPECT_GE(nat::packedGemmBytes(), Before + 16 * 72 * sizeof(float));
+  }
+  EXPECT_EQ(nat::packedGemmBytes(), Before);
+}
