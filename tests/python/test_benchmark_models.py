@@ -131,9 +131,15 @@ def test_builders_are_deterministic() -> None:
 
 
 def _load_benchmark_module(name: str) -> ModuleType:
-    sys.path.insert(0, str(REPO / "benchmarks"))
+    """benchmarks/<name>.py under a private name: tests/conformance has a report.py too, and
+    whichever is imported first as "report" would otherwise shadow the other."""
+    sys.path.insert(0, str(REPO / "benchmarks"))  # for its own imports (call_overhead)
     try:
-        return importlib.import_module(name)
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "benchmarks" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
 
