@@ -86,12 +86,14 @@ void ThreadPool::workerMain(std::shared_ptr<State> S) {
       return;
     PoolTask T = S->Queue.popFront();
     S->Queued.store(S->Queue.size(), std::memory_order_relaxed);
+    // Only a parallelFor helper predicts another loop soon; after a whole subgraph task the
+    // thread sleeps at once (polling there only slowed the thread that waits for the request).
+    JustWorked = T.Running != nullptr;
     if (T.Running)
       ++*T.Running;
     Lock.unlock();
     T.Fn(T.Arg);
     Lock.lock();
-    JustWorked = true;
   }
 }
 

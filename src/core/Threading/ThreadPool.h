@@ -58,7 +58,7 @@ private:
   };
   struct Job;
   static void workerMain(std::shared_ptr<State> S);
-  // After a task, a worker polls the queue this long before sleeping on the condition variable:
+  // After a parallelFor helper task, a worker polls the queue briefly before sleeping:
   // an inference issues parallel loops microseconds apart, and a futex wake-up per loop would
   // cost more than a small loop itself. Bounded, so an idle pool still sleeps.
   static bool spinForWork(State &S) noexcept;

@@ -19,7 +19,7 @@ namespace {
 
 constexpr size_t KC = 256;  // panel depth: an MR x KC block of packed A stays in L1
 constexpr size_t NC = 512;  // chunk width: a KC x NC packed B panel (512 KiB) stays in L2
-constexpr size_t MinTaskWork = size_t(1) << 16; // multiply-adds per task worth a pool trip
+constexpr size_t MinTaskWork = size_t(1) << 18; // multiply-adds per task worth a pool trip
 
 std::atomic<size_t> PackedBytes{0};
 
