@@ -27,33 +27,45 @@ namespace gemm {
 struct IsaTable; // gemm/GemmKernels.h
 }
 
+// 64-byte aligned storage of a pre-packed operand, counted in packedGemmBytes(). Move-only.
+class PackedStorage {
+public:
+  PackedStorage() = default;
+  PackedStorage(PackedStorage &&Other) noexcept;
+  PackedStorage &operator=(PackedStorage &&Other) noexcept;
+  PackedStorage(const PackedStorage &) = delete;
+  PackedStorage &operator=(const PackedStorage &) = delete;
+  ~PackedStorage() { release(); }
+
+  // Drops what it held and allocates Floats floats (uninitialised); throws std::bad_alloc.
+  float *allocate(size_t Floats);
+  void release() noexcept;
+  float *data() const { return Data; }
+  size_t bytes() const { return Bytes; }
+
+private:
+  float *Data = nullptr;
+  size_t Bytes = 0;
+};
+
 // op(B) packed once (e.g. constant weights at model load) into the microkernel's layout: K
 // panels of NR-wide column slivers, zero-padded, 64-byte aligned. Immutable after pack(), so one
 // object is shared by every request. Packed for the ISA active when pack() ran.
 class PackedB {
 public:
-  PackedB() = default;
-  PackedB(PackedB &&Other) noexcept;
-  PackedB &operator=(PackedB &&Other) noexcept;
-  PackedB(const PackedB &) = delete;
-  PackedB &operator=(const PackedB &) = delete;
-  ~PackedB();
-
   // op(B) is K x N: B is K x N with leading dim Ldb, or N x K when TransB. Throws
   // std::bad_alloc when memory runs out (at load).
   void pack(size_t K, size_t N, bool TransB, const float *B, size_t Ldb);
 
   size_t k() const { return K; }
   size_t n() const { return N; }
-  size_t bytes() const { return Bytes; }
-  const float *data() const { return Data; }
+  size_t bytes() const { return Store.bytes(); }
+  const float *data() const { return Store.data(); }
   const gemm::IsaTable *isa() const { return Isa; }
 
 private:
-  void release() noexcept;
-
-  float *Data = nullptr;
-  size_t K = 0, N = 0, Bytes = 0;
+  PackedStorage Store;
+  size_t K = 0, N = 0;
   const gemm::IsaTable *Isa = nullptr;
 };
 
@@ -67,28 +79,19 @@ void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB 
 // after pack(), shared by every request; packed for the ISA active when pack() ran.
 class PackedA {
 public:
-  PackedA() = default;
-  PackedA(PackedA &&Other) noexcept;
-  PackedA &operator=(PackedA &&Other) noexcept;
-  PackedA(const PackedA &) = delete;
-  PackedA &operator=(const PackedA &) = delete;
-  ~PackedA();
-
   // op(A) is M x K: A is M x K with leading dim Lda, or K x M when TransA. Throws
   // std::bad_alloc when memory runs out (at load).
   void pack(size_t M, size_t K, bool TransA, const float *A, size_t Lda);
 
   size_t m() const { return M; }
   size_t k() const { return K; }
-  size_t bytes() const { return Bytes; }
-  const float *data() const { return Data; }
+  size_t bytes() const { return Store.bytes(); }
+  const float *data() const { return Store.data(); }
   const gemm::IsaTable *isa() const { return Isa; }
 
 private:
-  void release() noexcept;
-
-  float *Data = nullptr;
-  size_t M = 0, K = 0, Bytes = 0;
+  PackedStorage Store;
+  size_t M = 0, K = 0;
   const gemm::IsaTable *Isa = nullptr;
 };
 

@@ -51,6 +51,37 @@ double cpuSeconds() {
   return U.ru_utime.tv_sec + U.ru_stime.tv_sec + (U.ru_utime.tv_usec + U.ru_stime.tv_usec) / 1e6;
 }
 
+// Holds Count of the pool's workers inside a task until release() (or destruction).
+class HeldWorkers {
+public:
+  HeldWorkers(ThreadPool &Pool, int Count) {
+    for (int I = 0; I < Count; ++I)
+      Pool.submit(&HeldWorkers::hold, this);
+    while (Held.load() < Count)
+      std::this_thread::yield();
+  }
+  ~HeldWorkers() { release(); }
+  void release() {
+    {
+      std::lock_guard<std::mutex> L(M);
+      Released = true;
+    }
+    CV.notify_all();
+  }
+
+private:
+  static void hold(void *P) {
+    auto &H = *static_cast<HeldWorkers *>(P);
+    H.Held.fetch_add(1);
+    std::unique_lock<std::mutex> L(H.M);
+    H.CV.wait(L, [&] { return H.Released; });
+  }
+  std::mutex M;
+  std::condition_variable CV;
+  bool Released = false;
+  std::atomic<int> Held{0};
+};
+
 } // namespace
 
 TEST(ThreadPool, ParallelForCoversEveryItemOnce) {
@@ -117,32 +148,8 @@ TEST(ThreadPool, NestedParallelForFromBusyWorkers) {
 // All workers blocked: an outside caller still completes alone.
 TEST(ThreadPool, CallerFinishesAloneWhenWorkersAreBlocked) {
   ThreadPool Pool(2);
-  std::mutex M;
-  std::condition_variable CV;
-  bool Release = false;
-  std::atomic<int> Blocked{0};
-  struct Block {
-    std::mutex *M;
-    std::condition_variable *CV;
-    bool *Release;
-    std::atomic<int> *Blocked;
-  } B{&M, &CV, &Release, &Blocked};
-  auto Blocker = [](void *P) {
-    auto &X = *static_cast<Block *>(P);
-    X.Blocked->fetch_add(1);
-    std::unique_lock<std::mutex> L(*X.M);
-    X.CV->wait(L, [&] { return *X.Release; });
-  };
-  Pool.submit(Blocker, &B);
-  Pool.submit(Blocker, &B);
-  while (Blocked.load() < 2)
-    std::this_thread::yield();
+  HeldWorkers Held(Pool, 2);
   expectCovered(Pool, 10000, 10);
-  {
-    std::lock_guard<std::mutex> L(M);
-    Release = true;
-  }
-  CV.notify_all();
 }
 
 // The last reference to the pool dropped inside one of its own tasks: no self-join, no crash.
@@ -195,25 +202,7 @@ TEST(ThreadPool, ThreadCountResolution) {
 // range, the oldest first, and leaves the rest in order for the workers.
 TEST(ThreadPool, TakeTaskWithdrawsOnlyMatchingQueuedTasks) {
   ThreadPool Pool(1);
-  std::mutex M;
-  std::condition_variable CV;
-  bool Release = false;
-  std::atomic<int> Blocked{0};
-  struct Block {
-    std::mutex *M;
-    std::condition_variable *CV;
-    bool *Release;
-    std::atomic<int> *Blocked;
-  } B{&M, &CV, &Release, &Blocked};
-  auto Blocker = [](void *P) {
-    auto &X = *static_cast<Block *>(P);
-    X.Blocked->fetch_add(1);
-    std::unique_lock<std::mutex> L(*X.M);
-    X.CV->wait(L, [&] { return *X.Release; });
-  };
-  Pool.submit(Blocker, &B);
-  while (Blocked.load() < 1)
-    std::this_thread::yield();
+  HeldWorkers Held(Pool, 1);
 
   static std::vector<int> Order;
   static std::mutex OrderMutex;
@@ -234,11 +223,7 @@ TEST(ThreadPool, TakeTaskWithdrawsOnlyMatchingQueuedTasks) {
   EXPECT_EQ(Pool.takeTask(Record, &Items[3], &Items[4]), &Items[3]);
   EXPECT_EQ(Pool.takeTask(Record, &Items[3], &Items[4]), nullptr); // already taken
 
-  {
-    std::lock_guard<std::mutex> L(M);
-    Release = true;
-  }
-  CV.notify_all();
+  Held.release();
   // The worker still runs what is left, in order: item 0 only (item 1 ran Other).
   for (int I = 0; I < 1000; ++I) {
     {

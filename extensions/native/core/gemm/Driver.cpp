@@ -269,31 +269,33 @@ void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float
   runProblem(P, Ctx);
 }
 
-// PackedB ------------------------------------------------------------------------------------
+// Pre-packed operands ---------------------------------------------------------------------
 
-PackedB::PackedB(PackedB &&O) noexcept
-    : Data(O.Data), K(O.K), N(O.N), Bytes(O.Bytes), Isa(O.Isa) {
+PackedStorage::PackedStorage(PackedStorage &&O) noexcept : Data(O.Data), Bytes(O.Bytes) {
   O.Data = nullptr;
   O.Bytes = 0;
 }
 
-PackedB &PackedB::operator=(PackedB &&O) noexcept {
+PackedStorage &PackedStorage::operator=(PackedStorage &&O) noexcept {
   if (this != &O) {
     release();
     Data = O.Data;
-    K = O.K;
-    N = O.N;
     Bytes = O.Bytes;
-    Isa = O.Isa;
     O.Data = nullptr;
     O.Bytes = 0;
   }
   return *this;
 }
 
-PackedB::~PackedB() { release(); }
+float *PackedStorage::allocate(size_t Floats) {
+  release();
+  Data = static_cast<float *>(::operator new(Floats * sizeof(float), std::align_val_t(64)));
+  Bytes = Floats * sizeof(float);
+  PackedBytes.fetch_add(Bytes, std::memory_order_relaxed);
+  return Data;
+}
 
-void PackedB::release() noexcept {
+void PackedStorage::release() noexcept {
   if (Data) {
     ::operator delete(Data, std::align_val_t(64));
     PackedBytes.fetch_sub(Bytes, std::memory_order_relaxed);
@@ -303,65 +305,28 @@ void PackedB::release() noexcept {
 }
 
 void PackedB::pack(size_t K_, size_t N_, bool TransB, const float *B, size_t Ldb) {
-  release();
+  Store.release();
   Isa = &gemm::activeTable();
   K = K_;
   N = N_;
   const size_t NR = Isa->NR, Npad = (N + NR - 1) / NR * NR;
   if (K == 0 || N == 0)
     return;
-  Bytes = K * Npad * sizeof(float);
-  Data = static_cast<float *>(::operator new(Bytes, std::align_val_t(64)));
-  PackedBytes.fetch_add(Bytes, std::memory_order_relaxed);
+  float *Data = Store.allocate(K * Npad);
   // Same layout runBlock reads: panel K0 at K0 * Npad, its sliver j at j * NR * Kc.
   for (size_t K0 = 0; K0 < K; K0 += KC)
     gemm::packB(B, Ldb, TransB, K0, std::min(KC, K - K0), 0, N, NR, Data + K0 * Npad);
 }
 
-// PackedA ------------------------------------------------------------------------------------
-
-PackedA::PackedA(PackedA &&O) noexcept
-    : Data(O.Data), M(O.M), K(O.K), Bytes(O.Bytes), Isa(O.Isa) {
-  O.Data = nullptr;
-  O.Bytes = 0;
-}
-
-PackedA &PackedA::operator=(PackedA &&O) noexcept {
-  if (this != &O) {
-    release();
-    Data = O.Data;
-    M = O.M;
-    K = O.K;
-    Bytes = O.Bytes;
-    Isa = O.Isa;
-    O.Data = nullptr;
-    O.Bytes = 0;
-  }
-  return *this;
-}
-
-PackedA::~PackedA() { release(); }
-
-void PackedA::release() noexcept {
-  if (Data) {
-    ::operator delete(Data, std::align_val_t(64));
-    PackedBytes.fetch_sub(Bytes, std::memory_order_relaxed);
-  }
-  Data = nullptr;
-  Bytes = 0;
-}
-
 void PackedA::pack(size_t M_, size_t K_, bool TransA, const float *A, size_t Lda) {
-  release();
+  Store.release();
   Isa = &gemm::activeTable();
   M = M_;
   K = K_;
   const size_t MR = Isa->MR, Mpad = (M + MR - 1) / MR * MR;
   if (K == 0 || M == 0)
     return;
-  Bytes = K * Mpad * sizeof(float);
-  Data = static_cast<float *>(::operator new(Bytes, std::align_val_t(64)));
-  PackedBytes.fetch_add(Bytes, std::memory_order_relaxed);
+  float *Data = Store.allocate(K * Mpad);
   std::fill(Data, Data + K * Mpad, 0.0f); // rows past M of the last block
   // Same layout blockA reads: panel K0 at K0 * Mpad, its row block I0 at I0 * Kc.
   for (size_t K0 = 0; K0 < K; K0 += KC) {
