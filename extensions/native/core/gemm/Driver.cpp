@@ -110,12 +110,8 @@ void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
 void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
   const size_t MR = P.Isa->MR, NR = P.Isa->NR;
   alignas(64) float ABuf[MaxMR * KC]; // 16 KiB: one packed A block
-  // Read B in place instead of packing it: GEMV-like blocks use each B element once, and a row
-  // stride that is not a multiple of 1 KiB keeps the rows of a sliver in different cache sets
-  // (measured: MobileNetV2's 1x1 convs, B = the activations, ~5 % faster whole-model). Strides
-  // of 1 KiB multiples (square power-of-two products) would thrash L1: those are packed.
-  const bool Direct =
-      !P.Packed && !P.Src && !P.TransB && (M1 - M0 <= MR || P.Ldb % 256 != 0);
+  // GEMV-like blocks use each B element once: read B in place instead of packing it.
+  const bool Direct = !P.Packed && !P.Src && !P.TransB && M1 - M0 <= MR;
   // Pre-packed B needs no buffer; in place, only a narrow last sliver is packed.
   float *BBuf = P.Packed ? nullptr : BBuffer.get();
   if (!P.Packed && !BBuf) {
