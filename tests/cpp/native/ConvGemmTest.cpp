@@ -1,10 +1,11 @@
-// Conv through the GEMM engine vs a naive N-D reference written here: constant weights (packed
+// Conv through the GEMM engine vs the naive N-D reference of ConvTestUtil.h: constant weights (packed
 // once at load, im2col written straight into packed B panels) and runtime weights (packed per
 // run), on every GEMM microkernel this CPU supports, serial and threaded. Shapes cover one input
 // channel with one group (GEMM, not the depthwise direct path), several K panels (> 256 rows),
 // several N chunks (> 512 output pixels), output rows crossing sliver boundaries, small N (< NR),
 // small output planes with many filters (computed as Y^T = Col^T W^T), strides, dilations,
 // asymmetric pads, groups, 1-D and 3-D, with and without bias, with a fused Relu.
+#include "ConvTestUtil.h"
 #include "NativeTestUtil.h"
 
 #include "Gemm.h"
@@ -28,50 +29,19 @@ struct Case {
   bool Relu = false;
 };
 
+ConvCase asConv(const Case &C) {
+  return ConvCase{C.Label, C.X, C.W, C.Bias, C.Group, C.Strides, C.Dilations, C.Pads, ""};
+}
+
 std::vector<float> reference(const Case &C, const std::vector<float> &X, const std::vector<float> &W,
                              const std::vector<float> &B, Shape &Out) {
-  const size_t R = C.X.size() - 2;
-  auto At = [](const std::vector<int64_t> &V, size_t I, int64_t Def) {
-    return V.empty() ? Def : V[I];
-  };
-  Out = {C.X[0], C.W[0]};
-  for (size_t D = 0; D < R; ++D) {
-    int64_t Eff = (C.W[D + 2] - 1) * At(C.Dilations, D, 1) + 1;
-    Out.push_back((C.X[D + 2] + At(C.Pads, D, 0) + At(C.Pads, D + R, 0) - Eff) /
-                      At(C.Strides, D, 1) + 1);
-  }
-  const int64_t Cg = C.X[1] / C.Group, Mg = C.W[0] / C.Group;
-  size_t OutPlane = 1, KPlane = 1, InPlane = 1;
-  for (size_t D = 0; D < R; ++D) {
-    OutPlane *= size_t(Out[D + 2]);
-    KPlane *= size_t(C.W[D + 2]);
-    InPlane *= size_t(C.X[D + 2]);
-  }
-  std::vector<float> Y(elementCount(Out));
-  std::vector<int64_t> O(R), K(R);
-  for (int64_t n = 0; n < C.X[0]; ++n)
-    for (int64_t m = 0; m < C.W[0]; ++m)
-      for (size_t p = 0; p < OutPlane; ++p) {
-        for (size_t D = R, Rem = p; D-- > 0; Rem /= size_t(Out[D + 2]))
-          O[D] = int64_t(Rem % size_t(Out[D + 2]));
-        double Sum = B.empty() ? 0.0 : B[size_t(m)];
-        for (int64_t c = 0; c < Cg; ++c)
-          for (size_t k = 0; k < KPlane; ++k) {
-            for (size_t D = R, Rem = k; D-- > 0; Rem /= size_t(C.W[D + 2]))
-              K[D] = int64_t(Rem % size_t(C.W[D + 2]));
-            size_t In = 0;
-            bool Inside = true;
-            for (size_t D = 0; D < R; ++D) {
-              int64_t I = O[D] * At(C.Strides, D, 1) - At(C.Pads, D, 0) + K[D] * At(C.Dilations, D, 1);
-              Inside = Inside && I >= 0 && I < C.X[D + 2];
-              In = In * size_t(C.X[D + 2]) + size_t(I);
-            }
-            if (Inside)
-              Sum += double(X[size_t(n * C.X[1] + (m / Mg) * Cg + c) * InPlane + In]) *
-                     double(W[size_t(m * Cg + c) * KPlane + k]);
-          }
-        Y[size_t(n * C.W[0] + m) * OutPlane + p] = float(C.Relu ? std::max(0.0, Sum) : Sum);
-      }
+  const ConvCase Conv = asConv(C);
+  std::vector<int64_t> PadBegin;
+  geometry(Conv, Out, PadBegin);
+  std::vector<float> Y = referenceConv(Conv, X, W, B, Out, PadBegin);
+  if (C.Relu)
+    for (float &V : Y)
+      V = std::max(0.0f, V);
   return Y;
 }
 
@@ -83,15 +53,7 @@ void check(const Case &C, bool ConstW, unsigned Threads) {
   std::vector<float> B = C.Bias ? randomFloats(size_t(C.W[0]), 13) : std::vector<float>();
   Shape Out;
   std::vector<float> Ref = reference(C, X, W, B, Out);
-  std::vector<std::string> Attrs = {attrInts("kernel_shape", Shape(C.W.begin() + 2, C.W.end()))};
-  if (C.Group != 1)
-    Attrs.push_back(attrInt("group", C.Group));
-  if (!C.Strides.empty())
-    Attrs.push_back(attrInts("strides", C.Strides));
-  if (!C.Dilations.empty())
-    Attrs.push_back(attrInts("dilations", C.Dilations));
-  if (!C.Pads.empty())
-    Attrs.push_back(attrInts("pads", C.Pads));
+  std::vector<std::string> Attrs = convAttributes(asConv(C));
   if (C.Relu)
     Attrs.push_back(attrString("activation", "Relu"));
   GraphSpec G;
