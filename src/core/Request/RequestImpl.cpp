@@ -170,8 +170,10 @@ void RequestImpl::infer() {
     RestartPending = true; // started when the callback returns (one callback at a time)
     return;
   }
+  // Without a callback, the caller usually waits next and then runs the work itself.
+  const bool CallerMayWait = !Callback && !Pool->isWorkerThread();
   Lock.unlock();
-  submitRoots();
+  submitRoots(CallerMayWait);
 }
 
 bool RequestImpl::wait(std::chrono::milliseconds Timeout) {

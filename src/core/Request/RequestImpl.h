@@ -69,7 +69,8 @@ private:
 
   // Executor (RequestRun.cpp).
   void prepareRun();
-  void submitRoots();
+  // CallerMayWait: queue the roots as deferrable (ThreadPool::submit), for wait() to take.
+  void submitRoots(bool CallerMayWait = false);
   static void runTask(void *SlotPtr);
   void runSubgraph(uint32_t Index);
   void executeSubgraph(uint32_t Index);

@@ -52,11 +52,11 @@ void RequestImpl::prepareRun() {
   RunStart = std::chrono::steady_clock::now();
 }
 
-void RequestImpl::submitRoots() {
+void RequestImpl::submitRoots(bool CallerMayWait) {
   const auto &Roots = Model->roots();
   for (uint32_t Root : Roots) {
     try {
-      Pool->submit(&RequestImpl::runTask, &Slots[Root]);
+      Pool->submit(&RequestImpl::runTask, &Slots[Root], CallerMayWait);
     } catch (...) {
       // Could not queue (out of memory): fail the run; the subgraph still passes through the
       // bookkeeping (skipping its work) so the run completes and reports.

@@ -13,6 +13,9 @@ struct PoolTask {
   // When non-null, incremented (under the pool lock) as the task is taken by a worker, so a
   // parallelFor caller knows which of its helpers are running and which it may still withdraw.
   int *Running = nullptr;
+  // Queued by a thread that will probably wait for it and then run it itself (see
+  // ThreadPool::submit): a polling worker leaves it alone for a short grace period.
+  bool Deferrable = false;
 };
 
 class TaskQueue {
@@ -21,11 +24,13 @@ public:
 
   bool empty() const noexcept { return Count == 0; }
   size_t size() const noexcept { return Count; }
+  size_t deferrable() const noexcept { return Deferrables; }
 
   void pushBack(const PoolTask &T) {
     growIfFull();
     Buffer[(Head + Count) % Buffer.size()] = T;
     ++Count;
+    Deferrables += T.Deferrable;
   }
   // Used for parallelFor helpers: they unblock a caller that is already running.
   void pushFront(const PoolTask &T) {
@@ -33,11 +38,13 @@ public:
     Head = (Head + Buffer.size() - 1) % Buffer.size();
     Buffer[Head] = T;
     ++Count;
+    Deferrables += T.Deferrable;
   }
   PoolTask popFront() noexcept {
     PoolTask T = Buffer[Head];
     Head = (Head + 1) % Buffer.size();
     --Count;
+    Deferrables -= T.Deferrable;
     return T;
   }
   // Removes every task whose argument is Arg, keeping the order of the others.
@@ -47,6 +54,8 @@ public:
       const PoolTask &T = Buffer[(Head + I) % Buffer.size()];
       if (T.Arg != Arg)
         Buffer[(Head + Kept++) % Buffer.size()] = T;
+      else
+        Deferrables -= T.Deferrable;
     }
     Count = Kept;
   }
@@ -61,6 +70,7 @@ public:
       if (T.Fn != Fn || A < Lo || A >= Hi)
         continue;
       void *Arg = T.Arg;
+      Deferrables -= T.Deferrable;
       for (size_t J = I + 1; J < Count; ++J) // close the gap
         Buffer[(Head + J - 1) % Buffer.size()] = Buffer[(Head + J) % Buffer.size()];
       --Count;
@@ -83,6 +93,7 @@ private:
   std::vector<PoolTask> Buffer;
   size_t Head = 0;
   size_t Count = 0;
+  size_t Deferrables = 0; // queued tasks with Deferrable set
 };
 
 } // namespace optima_v2::runtime::detail

@@ -21,8 +21,15 @@ struct ThreadPool::Job {
   State *Pool;
 };
 
-ThreadPool::ThreadPool(uint32_t ThreadCount) : Shared(std::make_shared<State>()) {
+ThreadPool::ThreadPool(uint32_t ThreadCount, PollTimes Times)
+    : Shared(std::make_shared<State>()) {
   ThreadCount = std::max(1u, ThreadCount);
+  Shared->Times = Times;
+  // A thread in wait() runs its request's work itself: with every worker polling as well, there
+  // would be one busy thread more than the pool's count. One poller at least, but none where
+  // polling would take the only core from the thread doing the work.
+  Shared->MaxSpinners =
+      std::thread::hardware_concurrency() < 2 ? 0 : std::max(1u, ThreadCount - 1);
   Workers.reserve(ThreadCount);
   try {
     for (uint32_t I = 0; I < ThreadCount; ++I)
@@ -55,40 +62,60 @@ ThreadPool::~ThreadPool() {
   }
 }
 
+void ThreadPool::publish(State &S) noexcept {
+  S.Queued.store(S.Queue.size(), std::memory_order_relaxed);
+  S.Urgent.store(S.Queue.size() - S.Queue.deferrable(), std::memory_order_relaxed);
+  S.Changes.store(S.Changes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 bool ThreadPool::spinForWork(State &S) noexcept {
-  constexpr auto Limit = std::chrono::microseconds(50);
-  auto Start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto Start = Clock::now();
+  uint64_t Seen = S.Changes.load(std::memory_order_relaxed);
+  bool Pending = S.Queued.load(std::memory_order_relaxed) != 0; // deferrable tasks queued
   for (unsigned I = 1;; ++I) {
-    if (S.Queued.load(std::memory_order_relaxed) != 0)
+    if (S.Urgent.load(std::memory_order_relaxed) != 0 || S.Stop.load(std::memory_order_relaxed))
       return true;
+    // Work came or went (perhaps taken back before this loop saw it queued): the grace period
+    // (queued) or a fresh poll bound (taken) starts now.
+    const uint64_t Now = S.Changes.load(std::memory_order_relaxed);
+    if (Now != Seen) {
+      Seen = Now;
+      Pending = S.Queued.load(std::memory_order_relaxed) != 0;
+      Start = Clock::now();
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     asm volatile("yield");
 #endif
-    if (I % 64 == 0 && std::chrono::steady_clock::now() - Start > Limit)
-      return false;
+    if (I % 64 == 0 && Clock::now() - Start > (Pending ? S.Times.Grace : S.Times.Poll))
+      return Pending;
   }
 }
 
 void ThreadPool::workerMain(std::shared_ptr<State> S) {
   CurrentPoolState = S.get();
   std::unique_lock<std::mutex> Lock(S->Mutex);
-  bool JustWorked = false;
   for (;;) {
-    if (JustWorked && S->Queue.empty() && !S->Stop) {
+    // Poll before sleeping, and give a waiting submitter the chance to run its own task.
+    if (!S->Stop && S->Queue.size() == S->Queue.deferrable() && S->Spinners < S->MaxSpinners) {
+      ++S->Spinners;
       Lock.unlock();
       spinForWork(*S);
       Lock.lock();
+      --S->Spinners;
     }
-    S->WorkReady.wait(Lock, [&] { return S->Stop || !S->Queue.empty(); });
     if (S->Stop)
       return;
+    if (S->Queue.empty()) {
+      // Once woken, poll again first, even when the task is gone (its submitter took it back):
+      // work is coming in, and the next submit then needs no wake-up.
+      S->WorkReady.wait(Lock);
+      continue;
+    }
     PoolTask T = S->Queue.popFront();
-    S->Queued.store(S->Queue.size(), std::memory_order_relaxed);
-    // Only a parallelFor helper predicts another loop soon; after a whole subgraph task the
-    // thread sleeps at once (polling there only slowed the thread that waits for the request).
-    JustWorked = T.Running != nullptr;
+    publish(*S);
     if (T.Running)
       ++*T.Running;
     Lock.unlock();
@@ -102,17 +129,20 @@ bool ThreadPool::isWorkerThread() const noexcept { return CurrentPoolState == Sh
 void *ThreadPool::takeTask(void (*Fn)(void *), const void *ArgBegin, const void *ArgEnd) noexcept {
   std::lock_guard<std::mutex> Lock(Shared->Mutex);
   void *Arg = Shared->Queue.takeFirst(Fn, ArgBegin, ArgEnd);
-  Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
+  publish(*Shared);
   return Arg;
 }
 
-void ThreadPool::submit(void (*Fn)(void *), void *Arg) {
+void ThreadPool::submit(void (*Fn)(void *), void *Arg, bool Deferrable) {
   // Notify before unlocking: once the lock is released the task may run and drop the last
   // reference to this pool (and then its State), so neither may be touched afterwards.
   std::lock_guard<std::mutex> Lock(Shared->Mutex);
-  Shared->Queue.pushBack(PoolTask{Fn, Arg, nullptr});
-  Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
-  Shared->WorkReady.notify_one();
+  Shared->Queue.pushBack(PoolTask{Fn, Arg, nullptr, Deferrable});
+  publish(*Shared);
+  // A polling worker takes it without a wake-up (a futex system call); so does one that stops
+  // polling right now (it locks, then looks at the queue before sleeping).
+  if (Shared->Queue.size() > Shared->Spinners)
+    Shared->WorkReady.notify_one();
 }
 
 void ThreadPool::runChunks(Job &J) noexcept {
@@ -152,7 +182,7 @@ void ThreadPool::parallelFor(size_t Count, size_t Grain, ParallelFn Fn, void *Us
 
   Job J{Fn, UserData, Count, ChunkSize, ChunkCount, {}, 0, Shared.get()};
   size_t Helpers = std::min(ChunkCount - 1, Threads - 1);
-  size_t Queued = 0;
+  size_t Queued = 0, Wake = 0;
   {
     std::lock_guard<std::mutex> Lock(Shared->Mutex);
     try {
@@ -161,9 +191,10 @@ void ThreadPool::parallelFor(size_t Count, size_t Grain, ParallelFn Fn, void *Us
     } catch (...) {
       // Out of memory growing the queue: the caller does the remaining work itself.
     }
-    Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
+    publish(*Shared);
+    Wake = Queued > Shared->Spinners ? Queued - Shared->Spinners : 0; // see submit
   }
-  for (size_t I = 0; I < Queued; ++I)
+  for (size_t I = 0; I < Wake; ++I)
     Shared->WorkReady.notify_one();
 
   runChunks(J);
@@ -172,7 +203,7 @@ void ThreadPool::parallelFor(size_t Count, size_t Grain, ParallelFn Fn, void *Us
   // still finishing a chunk.
   std::unique_lock<std::mutex> Lock(Shared->Mutex);
   Shared->Queue.removeArg(&J);
-  Shared->Queued.store(Shared->Queue.size(), std::memory_order_relaxed);
+  publish(*Shared);
   Shared->HelperDone.wait(Lock, [&] { return J.Running == 0; });
 }
 

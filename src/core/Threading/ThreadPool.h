@@ -5,6 +5,7 @@
 #include "core/Threading/TaskQueue.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -15,12 +16,23 @@
 
 namespace optima_v2::runtime::detail {
 
+// How long an idle worker polls the queue before it sleeps, and how long a polling worker
+// leaves a deferrable task to its submitter (see ThreadPool::submit). Tests stretch them.
+struct PoolPollTimes {
+  // Bridges the gap between two inferences of a small model run back to back; short enough
+  // that an idle pool is asleep a moment after the application stops.
+  std::chrono::microseconds Poll{100};
+  // What a thread needs between infer() and wait(), Python included, to take its task back.
+  std::chrono::microseconds Grace{20};
+};
+
 class ThreadPool {
 public:
   using ParallelFn = void (*)(void *UserData, size_t Begin, size_t End);
 
+  using PollTimes = PoolPollTimes;
   // Starts ThreadCount (>= 1) workers.
-  explicit ThreadPool(uint32_t ThreadCount);
+  explicit ThreadPool(uint32_t ThreadCount, PollTimes Times = PollTimes());
   // Safe to run on one of the pool's own workers (the last reference dropped inside a task):
   // that worker is detached instead of joined and leaves once its task returns.
   ~ThreadPool();
@@ -30,8 +42,10 @@ public:
   // Threads parallelFor may use, the caller included.
   uint32_t getThreadCount() const noexcept { return static_cast<uint32_t>(Workers.size()); }
 
-  // Queues Fn(Arg) to run on a worker. Allocates only when the queue must grow.
-  void submit(void (*Fn)(void *), void *Arg);
+  // Queues Fn(Arg) to run on a worker. Allocates only when the queue must grow. Deferrable:
+  // the caller will probably wait for the task soon and take it back (takeTask), so a worker
+  // that is awake leaves it queued for a few microseconds first; a sleeping one is woken as usual.
+  void submit(void (*Fn)(void *), void *Arg, bool Deferrable = false);
 
   // Runs Fn over [0, Count) in chunks of at least Grain items; the caller takes part and the
   // call returns when every item is done. Never deadlocks, even from a worker while all others
@@ -52,16 +66,25 @@ private:
     std::condition_variable WorkReady;
     std::condition_variable HelperDone; // a parallelFor helper finished
     TaskQueue Queue;
-    bool Stop = false;
-    // Queue.size(), written under Mutex, read without it by workers spinning before they sleep.
+    std::atomic<bool> Stop{false}; // written under Mutex; polling workers read it without
+    // Queue.size() and its tasks that are not deferrable, written under Mutex (publish), read
+    // without it by workers polling before they sleep.
     std::atomic<size_t> Queued{0};
+    std::atomic<size_t> Urgent{0};
+    std::atomic<uint64_t> Changes{0}; // bumped by each publish
+    uint32_t Spinners = 0;            // workers in spinForWork; guarded by Mutex
+    uint32_t MaxSpinners = 0;
+    PollTimes Times;
   };
   struct Job;
   static void workerMain(std::shared_ptr<State> S);
-  // After a parallelFor helper task, a worker polls the queue briefly before sleeping:
-  // an inference issues parallel loops microseconds apart, and a futex wake-up per loop would
-  // cost more than a small loop itself. Bounded, so an idle pool still sleeps.
+  // Before sleeping, a worker polls the queue for a bounded time: an inference issues parallel
+  // loops microseconds apart, a small model's inferences come microseconds apart, and a futex
+  // wake-up per task would cost more than a small task itself (several microseconds here, on
+  // the thread that submits). Deferrable tasks are left alone for a grace period. Returns true
+  // when there is work to take; bounded, so an idle pool still sleeps.
   static bool spinForWork(State &S) noexcept;
+  static void publish(State &S) noexcept; // stores Queued and Urgent, bumps Changes; Mutex held
   static void runChunks(Job &J) noexcept;
   static void helperEntry(void *Arg);
 

@@ -237,3 +237,54 @@ TEST(ThreadPool, TakeTaskWithdrawsOnlyMatchingQueuedTasks) {
   std::lock_guard<std::mutex> L(OrderMutex);
   EXPECT_EQ(Order, std::vector<int>{0});
 }
+
+namespace {
+void setFlag(void *P) { static_cast<std::atomic<int> *>(P)->fetch_add(1); }
+
+// Polls (no sleeping: the next step must follow while the worker still polls), 10 s at most.
+bool waitForFlag(const std::atomic<int> &Flag, int Value) {
+  auto Until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Flag.load() < Value && std::chrono::steady_clock::now() < Until)
+    std::this_thread::yield();
+  return Flag.load() >= Value;
+}
+} // namespace
+
+// A deferrable task (submitted by a thread that will wait for it) is left queued by a worker
+// that is awake and polling, so its submitter can take it back and run it itself; without the
+// grace period the polling worker would take it within a microsecond. Stretched times make the
+// outcome independent of scheduling.
+TEST(ThreadPool, PollingWorkerLeavesDeferrableTaskToItsSubmitter) {
+  if (std::thread::hardware_concurrency() < 2)
+    GTEST_SKIP() << "workers never poll on one core";
+  ThreadPool::PollTimes Times;
+  Times.Poll = std::chrono::seconds(1);
+  Times.Grace = std::chrono::seconds(5);
+  ThreadPool Pool(1, Times);
+  std::atomic<int> Ran{0};
+  int TakenBack = 0;
+  const int Trials = 20;
+  for (int T = 0; T < Trials; ++T) {
+    std::atomic<int> Warm{0};
+    Pool.submit(setFlag, &Warm); // the worker runs it, then polls for more work
+    ASSERT_TRUE(waitForFlag(Warm, 1));
+    Pool.submit(setFlag, &Ran, /*Deferrable=*/true);
+    // What a caller does between infer() and wait().
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (Pool.takeTask(setFlag, &Ran, &Ran + 1) == &Ran)
+      ++TakenBack;
+  }
+  EXPECT_EQ(TakenBack, Trials);
+  EXPECT_EQ(Ran.load(), 0);
+}
+
+// Nobody takes a deferrable task back: a worker still runs it, polling or asleep.
+TEST(ThreadPool, DeferrableTaskRunsWithoutItsSubmitter) {
+  ThreadPool Pool(2);
+  std::atomic<int> Ran{0};
+  Pool.submit(setFlag, &Ran, /*Deferrable=*/true); // workers polling since they started
+  ASSERT_TRUE(waitForFlag(Ran, 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50)); // now asleep
+  Pool.submit(setFlag, &Ran, /*Deferrable=*/true);
+  EXPECT_TRUE(waitForFlag(Ran, 2));
+}
