@@ -71,6 +71,20 @@ void sweepOutputRows(const ConvGeometry &G, const int64_t *KPos, const RowFn &Ro
   }
 }
 
+// Dst[0, N) = Src[0, N) for the short runs of im2col (an output row of a small image): inline
+// 8-element moves, where a memcpy call per run cost more than the copy (LeNet's 5x5 convs).
+template <typename T> inline void copyRun(T *Dst, const T *Src, size_t N) {
+  if (N > 64) {
+    std::memcpy(Dst, Src, N * sizeof(T));
+    return;
+  }
+  size_t I = 0;
+  for (; I + 8 <= N; I += 8)
+    std::memcpy(Dst + I, Src + I, 8 * sizeof(T)); // a constant size: inlined as vector moves
+  for (; I < N; ++I)
+    Dst[I] = Src[I];
+}
+
 // Kernel coordinates of flat kernel position K.
 inline void convKernelCoords(const ConvGeometry &G, size_t K, int64_t *KPos) {
   for (size_t D = G.Rank; D-- > 0;) {
@@ -268,12 +282,52 @@ private:
     });
   }
 
+  // Rows [Begin, End) of a 2-D im2col: the general sweep below with its per-row bookkeeping
+  // hoisted (small images have short rows, and that bookkeeping was most of the cost).
+  void im2col2d(const T *In, T *Col, size_t Begin, size_t End) const {
+    const int64_t OH = G.Out[0], OW = G.Out[1], IH = G.In[0], IW = G.In[1];
+    const int64_t SH = G.Stride[0], SW = G.Stride[1], KW = G.Kernel[1];
+    for (size_t R = Begin; R < End; ++R) {
+      const T *Channel = In + (R / G.KernelSize) * G.InPlane;
+      const int64_t K = int64_t(R % G.KernelSize), Kh = K / KW, Kw = K % KW;
+      const int64_t ShiftH = Kh * G.Dilation[0] - G.PadBegin[0];
+      const int64_t ShiftW = Kw * G.Dilation[1] - G.PadBegin[1];
+      // Output columns [Lo, Hi) read input columns inside the image.
+      int64_t Lo = ShiftW >= 0 ? 0 : convCeilDiv(-ShiftW, SW);
+      int64_t Hi = IW - 1 - ShiftW < 0 ? 0 : (IW - 1 - ShiftW) / SW + 1;
+      Lo = std::min(Lo, OW);
+      Hi = std::max(Lo, std::min(Hi, OW));
+      T *O = Col + R * G.OutPlane;
+      for (int64_t Oh = 0; Oh < OH; ++Oh, O += OW) {
+        const int64_t Ih = Oh * SH + ShiftH;
+        if (Ih < 0 || Ih >= IH) {
+          std::fill(O, O + OW, T(0));
+          continue;
+        }
+        const T *I = Channel + Ih * IW + ShiftW;
+        for (int64_t C = 0; C < Lo; ++C)
+          O[C] = T(0);
+        if (SW == 1)
+          copyRun(O + Lo, I + Lo, size_t(Hi - Lo));
+        else
+          for (int64_t C = Lo; C < Hi; ++C)
+            O[C] = I[C * SW];
+        for (int64_t C = Hi; C < OW; ++C)
+          O[C] = T(0);
+      }
+    }
+  }
+
   // Col[(c, k), p] for one image and group, rows split across tasks.
   void im2col(const KernelContext &Ctx, const T *In, T *Col) const {
     size_t Rows = G.GroupChannels * G.KernelSize;
     const int64_t S = G.Stride[G.Rank - 1];
     const int64_t Width = G.Out[G.Rank - 1];
     size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, G.OutPlane));
+    if (G.Rank == 2) {
+      Ctx.parallelFor(Rows, Grain, [&](size_t Begin, size_t End) { im2col2d(In, Col, Begin, End); });
+      return;
+    }
     Ctx.parallelFor(Rows, Grain, [&](size_t Begin, size_t End) {
       int64_t KPos[ConvMaxSpatial];
       for (size_t R = Begin; R < End; ++R) {
@@ -291,7 +345,7 @@ private:
           const T *I = Channel + (InBase + Lo * S); // first in-range input element
           int64_t Count = Hi - Lo;
           if (S == 1)
-            std::memcpy(O + Lo, I, size_t(Count) * sizeof(T));
+            copyRun(O + Lo, I, size_t(Count));
           else
             for (int64_t C = 0; C < Count; ++C)
               O[Lo + C] = I[C * S];
