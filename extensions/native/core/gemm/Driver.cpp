@@ -202,6 +202,10 @@ void runProblem(const Problem &P, const KernelContext *Ctx) {
   if (P.M == 0 || P.N == 0)
     return;
   size_t Work = P.M * P.N * std::max<size_t>(P.K, 1);
+  // A one-row-tile product streams B at a few flops per byte: each multiply-add costs several
+  // times one of a compute-bound product, and a second core brings its own cache bandwidth.
+  if (P.M <= P.Isa->MR)
+    Work *= 4;
   size_t Threads = Ctx ? std::min<size_t>(Ctx->threadCount(), Work / MinTaskWork) : 1;
   if (Threads <= 1) {
     runBlock(P, 0, P.M, 0, P.N);
