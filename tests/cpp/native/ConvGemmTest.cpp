@@ -3,7 +3,8 @@
 // run), on every GEMM microkernel this CPU supports, serial and threaded. Shapes cover one input
 // channel with one group (GEMM, not the depthwise direct path), several K panels (> 256 rows),
 // several N chunks (> 512 output pixels), output rows crossing sliver boundaries, small N (< NR),
-// small output planes with many filters (computed as Y^T = Col^T W^T), strides, dilations,
+// small output planes with many filters (computed as Y^T = Col^T W^T), stride-1 2-D convs through
+// the shifted-rows GEMM and through im2col, strides, dilations,
 // asymmetric pads, groups, 1-D and 3-D, with and without bias, with a fused Relu.
 #include "ConvTestUtil.h"
 #include "NativeTestUtil.h"
@@ -98,6 +99,9 @@ const std::vector<Case> &cases() {
       {"small plane pointwise (Y^T)", {1, 40, 5, 5}, {66, 40, 1, 1}, false, 1, {}, {}, {}},
       {"small plane grouped strided (Y^T)", {1, 8, 8, 7}, {140, 4, 3, 3}, true, 2, {2, 2}, {}, {1, 1, 1, 0}},
       {"kernel wider than input", {1, 2, 2, 3}, {3, 2, 3, 5}, true, 1, {}, {}, {1, 2, 1, 2}},
+      {"stride 1 dilated asym pads", {2, 4, 17, 19}, {13, 4, 3, 2}, true, 1, {}, {2, 3}, {2, 0, 1, 3}, true},
+      {"stride 1 wide rows, 2 groups", {1, 6, 9, 40}, {10, 3, 3, 3}, true, 2, {}, {}, {1, 1, 1, 1}},
+      {"stride 1 no padding (lenet c3)", {1, 6, 14, 14}, {16, 6, 5, 5}, true, 1, {}, {}, {}, true},
   };
   return All;
 }
@@ -117,29 +121,39 @@ template <typename Fn> void forEachIsa(const Fn &Body) {
 } // namespace
 
 // Every case with constant weights three ways (im2col materialised, im2col written straight
-// into packed panels, as ConvPanelIm2ColMinBytes picks at load) and with runtime weights.
+// into packed panels, as ConvPanelIm2ColMinBytes picks at load; stride-1 2-D cases also through
+// the shifted-rows GEMM, the default for them) and with runtime weights.
 TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
   const size_t Saved = nat::ConvPanelIm2ColMinBytes.load();
   forEachIsa([] {
+    const char *Names[] = {"materialised im2col", "panel im2col", "shifted rows (default)",
+                           "runtime weights"};
     for (const Case &C : cases())
-      for (int Way = 0; Way < 3; ++Way)
+      for (int Way = 0; Way < 4; ++Way)
         for (unsigned Threads : {1u, 3u}) {
           nat::ConvPanelIm2ColMinBytes = Way == 1 ? 0 : size_t(1) << 40;
-          SCOPED_TRACE(Way == 1 ? "panel im2col" : "materialised im2col");
-          check(C, Way != 2, Threads);
+          nat::ConvShiftedRowsEnabled = Way >= 2;
+          SCOPED_TRACE(Names[Way]);
+          check(C, Way != 3, Threads);
           if (::testing::Test::HasFatalFailure())
             return;
         }
   });
   nat::ConvPanelIm2ColMinBytes = Saved;
+  nat::ConvShiftedRowsEnabled = true;
 }
 
-// Past the default threshold: the 4 MiB+ im2col matrix goes straight into packed panels.
+// Past the default threshold: the 4 MiB+ im2col matrix goes straight into packed panels; the
+// same shape by default takes the shifted-rows GEMM (its rows are long, 2 of 65 columns wasted).
 TEST(NativeConvGemm, LargeIm2ColDefaultThreshold) {
   const Case C{"large", {1, 33, 62, 63}, {13, 33, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true};
   ASSERT_GT(33u * 9 * 62 * 63 * sizeof(float), nat::ConvPanelIm2ColMinBytes.load());
-  for (unsigned Threads : {1u, 2u})
-    check(C, true, Threads);
+  for (bool Shifted : {false, true}) {
+    nat::ConvShiftedRowsEnabled = Shifted;
+    for (unsigned Threads : {1u, 2u})
+      check(C, true, Threads);
+  }
+  nat::ConvShiftedRowsEnabled = true;
 }
 
 // Weights packed for one ISA keep working after another becomes active (each pack remembers its

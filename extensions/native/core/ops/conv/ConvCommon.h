@@ -4,7 +4,9 @@
 
 #include "../../Gemm.h"
 #include "../../NodeContext.h"
+#include "ConvGeometry.h"
 #include "GemmGeneric.h"
+#include "ShiftedRows.h"
 #include "../../simd/VecMath.h"
 
 #include <algorithm>
@@ -14,21 +16,6 @@
 #include <vector>
 
 namespace optima_v2::native {
-
-constexpr size_t ConvMaxSpatial = OPTIMA_EXT_MAX_DIMS - 2;
-
-struct ConvGeometry {
-  size_t Rank = 0; // spatial dims
-  int64_t In[ConvMaxSpatial] = {}, Out[ConvMaxSpatial] = {}, Kernel[ConvMaxSpatial] = {};
-  int64_t Stride[ConvMaxSpatial] = {}, Dilation[ConvMaxSpatial] = {},
-          PadBegin[ConvMaxSpatial] = {};
-  int64_t InStride[ConvMaxSpatial] = {}, OutStride[ConvMaxSpatial] = {}; // within one plane
-  size_t InPlane = 1, OutPlane = 1, KernelSize = 1;
-  size_t Batch = 0, Channels = 0, Filters = 0, Groups = 1;
-  size_t GroupChannels = 0, GroupFilters = 0; // per group
-};
-
-inline int64_t convCeilDiv(int64_t A, int64_t B) { return (A + B - 1) / B; } // A >= 0, B > 0
 
 // An ints attribute of exactly Size values in [Min, INT32_MAX], or Size copies of Default.
 std::vector<int64_t> convInts(const NodeContext &Ctx, const char *Name, size_t Size,
@@ -71,20 +58,6 @@ void sweepOutputRows(const ConvGeometry &G, const int64_t *KPos, const RowFn &Ro
   }
 }
 
-// Dst[0, N) = Src[0, N) for the short runs of im2col (an output row of a small image): inline
-// 8-element moves, where a memcpy call per run cost more than the copy (LeNet's 5x5 convs).
-template <typename T> inline void copyRun(T *Dst, const T *Src, size_t N) {
-  if (N > 64) {
-    std::memcpy(Dst, Src, N * sizeof(T));
-    return;
-  }
-  size_t I = 0;
-  for (; I + 8 <= N; I += 8)
-    std::memcpy(Dst + I, Src + I, 8 * sizeof(T)); // a constant size: inlined as vector moves
-  for (; I < N; ++I)
-    Dst[I] = Src[I];
-}
-
 // Kernel coordinates of flat kernel position K.
 inline void convKernelCoords(const ConvGeometry &G, size_t K, int64_t *KPos) {
   for (size_t D = G.Rank; D-- > 0;) {
@@ -99,6 +72,8 @@ inline void convKernelCoords(const ConvGeometry &G, size_t K, int64_t *KPos) {
 // measured faster (no per-row sliver bookkeeping; read in place when Filters <= MR). Tests
 // lower it to reach that path on small shapes.
 inline std::atomic<size_t> ConvPanelIm2ColMinBytes{size_t(4) << 20};
+// Tests switch the shifted-rows path (ShiftedRows.h) off to reach im2col on the same shapes.
+inline std::atomic<bool> ConvShiftedRowsEnabled{true};
 
 // Convolution over contiguous NC<spatial> data of compute type T (float, double or int32):
 //  - one input channel per group and several groups (depthwise and similar): direct
@@ -129,6 +104,8 @@ public:
   // Fused activation, applied to each output plane (direct) or GEMM tile as it is finished.
   void setEpilogue(const Epilogue &E) { Ep = E; }
   size_t scratchBytes() const {
+    if (UseShifted)
+      return Shifted.scratchBytes();
     const size_t Col = How == Method::Im2Col && !PanelIm2Col
                            ? G.GroupChannels * G.KernelSize * G.OutPlane * sizeof(T)
                            : 0;
@@ -159,7 +136,8 @@ public:
       for (size_t Gi = 0; Gi < G.Groups; ++Gi)
         Packs[Gi].pack(G.GroupFilters, KRows, false, W + Gi * G.GroupFilters * KRows, KRows);
       PackedW = std::move(Packs);
-      PanelIm2Col = How == Method::Im2Col &&
+      UseShifted = How == Method::Im2Col && ConvShiftedRowsEnabled.load() && Shifted.plan(G);
+      PanelIm2Col = How == Method::Im2Col && !UseShifted &&
                     KRows * G.OutPlane * sizeof(float) > ConvPanelIm2ColMinBytes.load();
     } else {
       (void)W;
@@ -511,6 +489,13 @@ private:
             continue;
           }
         }
+        if constexpr (std::is_same_v<T, float>) {
+          if (UseShifted) {
+            Shifted.run(Ctx, PackedW[Gi], In, B ? B + Gi * G.GroupFilters : nullptr, Ep, Out,
+                        reinterpret_cast<std::byte *>(Col));
+            continue;
+          }
+        }
         if (B)
           for (size_t M = 0; M < G.GroupFilters; ++M)
             fillBias(B, Out + M * G.OutPlane, Gi * G.GroupFilters + M);
@@ -548,6 +533,8 @@ private:
   std::vector<PackedA> PackedW;  // per group; empty unless packWeights ran (float only)
   std::vector<PackedB> PackedWT; // per group W^T: instead of PackedW for small output planes
   bool PanelIm2Col = false;      // with PackedW: im2col straight into packed B panels
+  ShiftedRows Shifted;           // with PackedW: planned for stride-1 2-D convs (UseShifted)
+  bool UseShifted = false;
 };
 
 } // namespace optima_v2::native

@@ -1,0 +1,135 @@
+// Stride-1 2-D convolution as one GEMM that reads the (zero-padded) input in place ("shifted
+// rows"): with the output computed W' = OW + (KW - 1) * DW columns wide, the im2col row of
+// kernel position (c, kh, kw) is one contiguous run of the padded input, starting at
+// c * H'W' + kh * DH * W' + kw * DW. The GEMM packs its B panels straight from those runs, so
+// there is no im2col pass and no per-output-row bookkeeping; the price is W' - OW wasted
+// columns per output row, and a pass that drops them while adding bias and activation.
+#pragma once
+
+#include "../../Gemm.h"
+#include "../Epilogue.h"
+#include "ConvGeometry.h"
+
+#include <algorithm>
+
+#include <cstring>
+#include <vector>
+
+namespace optima_v2::native {
+
+class ShiftedRows {
+public:
+  // Plans G (one image, one group at a time) if it is a 2-D convolution with stride 1 whose
+  // output rows are short (im2col's per-row work dominates) or whose wasted columns are few.
+  // Returns false, planning nothing, otherwise.
+  bool plan(const ConvGeometry &G) {
+    if (G.Rank != 2 || G.Stride[0] != 1 || G.Stride[1] != 1 || G.OutPlane == 0)
+      return false;
+    const int64_t OW = G.Out[1];
+    Geo = G;
+    PadH = size_t(G.Out[0] + (G.Kernel[0] - 1) * G.Dilation[0]);
+    PadW = size_t(OW + (G.Kernel[1] - 1) * G.Dilation[1]);
+    // Padding at the end: what the output size needs beyond the input and the leading pads.
+    const int64_t PadBottom = int64_t(PadH) - G.In[0] - G.PadBegin[0];
+    const int64_t PadRight = int64_t(PadW) - G.In[1] - G.PadBegin[1];
+    if (PadBottom < 0 || PadRight < 0)
+      return false; // an output smaller than the padded input allows: keep im2col
+    const int64_t Waste = int64_t(PadW) - OW;
+    if (OW >= 32 && Waste * 8 > OW)
+      return false;
+    Padded = G.PadBegin[0] || G.PadBegin[1] || PadBottom || PadRight;
+    Offsets.resize(G.GroupChannels * G.KernelSize);
+    for (size_t K = 0; K < Offsets.size(); ++K) {
+      const size_t C = K / G.KernelSize, Pos = K % G.KernelSize;
+      const size_t Kh = Pos / size_t(G.Kernel[1]), Kw = Pos % size_t(G.Kernel[1]);
+      Offsets[K] = C * PadH * PadW + Kh * size_t(G.Dilation[0]) * PadW + Kw * size_t(G.Dilation[1]);
+    }
+    return true;
+  }
+
+  size_t scratchBytes() const {
+    return round64(paddedFloats() * sizeof(float)) +
+           round64(Geo.GroupFilters * wideFloats() * sizeof(float));
+  }
+
+  // One image and group: In = its first input channel, Out = its first output plane, Bias =
+  // its filters' biases (or null). W packed as the GEMM's A (GroupFilters x KRows).
+  void run(const KernelContext &Ctx, const PackedA &W, const float *In, const float *Bias,
+           const Epilogue &Ep, float *Out, std::byte *Scratch) const {
+    const float *X = In;
+    if (Padded) {
+      float *P = reinterpret_cast<float *>(Scratch);
+      pad(In, P);
+      X = P;
+    }
+    float *Wide = reinterpret_cast<float *>(Scratch + round64(paddedFloats() * sizeof(float)));
+    Source Src{this, X};
+    BPanelSource Panels{&ShiftedRows::pack, &Src};
+    GemmShape S;
+    S.M = Geo.GroupFilters;
+    S.N = wideFloats();
+    S.K = Offsets.size();
+    S.Ldc = S.N;
+    sgemmPackedA(S, 1.0f, W, nullptr, 0.0f, Wide, &Ctx, nullptr, &Panels);
+    // Drop the wasted columns; bias and activation on the way, while each row is in cache.
+    const size_t OH = size_t(Geo.Out[0]), OW = size_t(Geo.Out[1]);
+    const size_t Grain = std::max<size_t>(1, (size_t(1) << 13) / std::max<size_t>(1, Geo.OutPlane));
+    Ctx.parallelFor(Geo.GroupFilters, Grain, [&](size_t Begin, size_t End) {
+      for (size_t F = Begin; F < End; ++F) {
+        const float *From = Wide + F * S.N;
+        float *To = Out + F * Geo.OutPlane;
+        const float Bv = Bias ? Bias[F] : 0.0f;
+        for (size_t Oh = 0; Oh < OH; ++Oh)
+          for (size_t Ow = 0; Ow < OW; ++Ow)
+            To[Oh * OW + Ow] = From[Oh * PadW + Ow] + Bv;
+        Ep.apply(To, Geo.OutPlane);
+      }
+    });
+  }
+
+private:
+  struct Source {
+    const ShiftedRows *Plan;
+    const float *X; // the padded input of the group's first channel
+  };
+
+  static size_t round64(size_t Bytes) { return (Bytes + 63) / 64 * 64; }
+  size_t paddedFloats() const { return Padded ? Geo.GroupChannels * PadH * PadW : 0; }
+  size_t wideFloats() const { return size_t(Geo.Out[0]) * PadW; }
+
+  void pad(const float *In, float *P) const {
+    const size_t IH = size_t(Geo.In[0]), IW = size_t(Geo.In[1]);
+    const size_t Top = size_t(Geo.PadBegin[0]), Left = size_t(Geo.PadBegin[1]);
+    std::memset(P, 0, paddedFloats() * sizeof(float));
+    for (size_t C = 0; C < Geo.GroupChannels; ++C)
+      for (size_t H = 0; H < IH; ++H)
+        copyRun(P + (C * PadH + Top + H) * PadW + Left, In + (C * IH + H) * IW, IW);
+  }
+
+  // BPanelSource::Pack: GEMM rows [K0, K0 + Kc), columns [N0, N1), NR-wide slivers.
+  static void pack(const void *Self, size_t K0, size_t Kc, size_t N0, size_t N1, size_t NR,
+                   float *Dst) {
+    const auto &Src = *static_cast<const Source *>(Self);
+    const size_t *Off = Src.Plan->Offsets.data() + K0;
+    for (size_t J0 = N0; J0 < N1; J0 += NR, Dst += NR * Kc) {
+      const size_t Width = std::min(NR, N1 - J0);
+      const float *X = Src.X + J0;
+      if (Width == 32 && NR == 32) { // the AVX-512 tile: constant-size copies, inlined
+        for (size_t K = 0; K < Kc; ++K)
+          std::memcpy(Dst + K * 32, X + Off[K], 32 * sizeof(float));
+        continue;
+      }
+      for (size_t K = 0; K < Kc; ++K) {
+        copyRun(Dst + K * NR, X + Off[K], Width);
+        std::fill(Dst + K * NR + Width, Dst + (K + 1) * NR, 0.0f);
+      }
+    }
+  }
+
+  ConvGeometry Geo;
+  size_t PadH = 0, PadW = 0;
+  bool Padded = false;
+  std::vector<size_t> Offsets; // per GEMM row (c, kh, kw): its run's start in the padded input
+};
+
+} // namespace optima_v2::native
