@@ -106,10 +106,11 @@ struct BPanelSource {
 
 // Same as sgemm with op(A) given pre-packed (S.TransA and S.Lda are ignored; S.M and S.K must
 // equal A.m() and A.k()). With Src set, op(B) comes from Src.Pack and B/S.TransB/S.Ldb are
-// ignored.
+// ignored. RowBias (S.M values, or null) is added to each row of C before Ep, while the tile is
+// in cache: a conv bias without a separate pass over the output.
 void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float *B, float Beta,
                   float *C, const KernelContext *Ctx, const Epilogue *Ep = nullptr,
-                  const BPanelSource *Src = nullptr);
+                  const BPanelSource *Src = nullptr, const float *RowBias = nullptr);
 
 // Bytes held by all live PackedB and PackedA objects of the process (memory accounting; no logging).
 size_t packedGemmBytes();

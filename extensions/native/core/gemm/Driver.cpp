@@ -58,7 +58,23 @@ struct Problem {
   const Epilogue *Ep;
   const PackedA *PA = nullptr;       // pre-packed op(A) (A/Lda/TransA unused)
   const BPanelSource *Src = nullptr; // op(B) produced panel by panel (B/Ldb/TransB unused)
+  const float *RowBias = nullptr;    // added to row i of C before the epilogue
 };
+
+// The finished rows [I0, I0 + Rows) x [J0, J0 + Width) of C, still in cache: row bias, then the
+// activation.
+void finishRows(const Problem &P, size_t I0, size_t Rows, size_t J0, size_t Width) {
+  for (size_t R = 0; R < Rows; ++R) {
+    float *Row = P.C + (I0 + R) * P.Ldc + J0;
+    if (P.RowBias) {
+      const float Bv = P.RowBias[I0 + R];
+      for (size_t J = 0; J < Width; ++J)
+        Row[J] += Bv;
+    }
+    if (P.Ep)
+      P.Ep->apply(Row, Width);
+  }
+}
 
 // The packed MR x Kc block of A rows [I0, I0 + Rows) (I0 a multiple of MR) at depth K0.
 const float *blockA(const Problem &P, size_t I0, size_t Rows, size_t K0, size_t Kc, float *Buf) {
@@ -96,9 +112,8 @@ void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         float *CRow = P.C + I0 * P.Ldc + J0;
         P.Isa->Kernel(Kc, Ap, Sliver, NR, CRow, P.Ldc, Rows, Width, P.Alpha,
                       K0 == 0 ? P.Beta : 1.0f);
-        if (Last && P.Ep)
-          for (size_t R = 0; R < Rows; ++R)
-            P.Ep->apply(CRow + R * P.Ldc, Width);
+        if (Last && (P.Ep || P.RowBias))
+          finishRows(P, I0, Rows, J0, Width);
       }
       if (P.K == 0)
         break;
@@ -161,9 +176,8 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
           P.Isa->Kernel(Kc, Ap, Sliver, Stride, CRow + J0, P.Ldc, Rows,
                         std::min(NR, Nc1 - J0), P.Alpha, Beta);
         }
-        if (Last && P.Ep) // the block's rows are final and still in cache
-          for (size_t R = 0; R < Rows; ++R)
-            P.Ep->apply(CRow + R * P.Ldc + Nc0, Nc1 - Nc0);
+        if (Last && (P.Ep || P.RowBias)) // the block's rows are final and still in cache
+          finishRows(P, I0, Rows, Nc0, Nc1 - Nc0);
       }
       if (P.K == 0)
         break;
@@ -264,13 +278,13 @@ void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB 
 
 void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float *B, float Beta,
                   float *C, const KernelContext *Ctx, const Epilogue *Ep,
-                  const BPanelSource *Src) {
+                  const BPanelSource *Src, const float *RowBias) {
   if (Ep && !Ep->active())
     Ep = nullptr;
   if (S.M != A.m() || S.K != A.k() || (S.M && S.K && !A.data()) || (Src && !Src->Pack))
     return; // a caller bug; never read out of bounds
   Problem P{A.isa(), S.M,   S.N,   S.K, nullptr, 0, false, Src ? nullptr : B, S.Ldb,
-            S.TransB, nullptr, Alpha, Beta, C, S.Ldc, Ep, &A, Src};
+            S.TransB, nullptr, Alpha, Beta, C, S.Ldc, Ep, &A, Src, RowBias};
   runProblem(P, Ctx);
 }
 
