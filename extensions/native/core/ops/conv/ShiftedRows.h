@@ -59,7 +59,7 @@ public:
     const float *X = In;
     if (Padded) {
       float *P = reinterpret_cast<float *>(Scratch);
-      pad(In, P);
+      pad(Ctx, In, P);
       X = P;
     }
     float *Wide = reinterpret_cast<float *>(Scratch + round64(paddedFloats() * sizeof(float)));
@@ -97,13 +97,17 @@ private:
   size_t paddedFloats() const { return Padded ? Geo.GroupChannels * PadH * PadW : 0; }
   size_t wideFloats() const { return size_t(Geo.Out[0]) * PadW; }
 
-  void pad(const float *In, float *P) const {
+  void pad(const KernelContext &Ctx, const float *In, float *P) const {
     const size_t IH = size_t(Geo.In[0]), IW = size_t(Geo.In[1]);
     const size_t Top = size_t(Geo.PadBegin[0]), Left = size_t(Geo.PadBegin[1]);
-    std::memset(P, 0, paddedFloats() * sizeof(float));
-    for (size_t C = 0; C < Geo.GroupChannels; ++C)
-      for (size_t H = 0; H < IH; ++H)
-        copyRun(P + (C * PadH + Top + H) * PadW + Left, In + (C * IH + H) * IW, IW);
+    const size_t Plane = PadH * PadW;
+    const size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, Plane));
+    Ctx.parallelFor(Geo.GroupChannels, Grain, [&](size_t Begin, size_t End) {
+      std::memset(P + Begin * Plane, 0, (End - Begin) * Plane * sizeof(float));
+      for (size_t C = Begin; C < End; ++C)
+        for (size_t H = 0; H < IH; ++H)
+          copyRun(P + (C * PadH + Top + H) * PadW + Left, In + (C * IH + H) * IW, IW);
+    });
   }
 
   // BPanelSource::Pack: GEMM rows [K0, K0 + Kc), columns [N0, N1), NR-wide slivers.
