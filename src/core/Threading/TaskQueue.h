@@ -2,6 +2,7 @@
 // so a steady workload pushes and pops without allocating. Not thread-safe: the pool locks.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <vector>
 
@@ -12,7 +13,7 @@ struct PoolTask {
   void *Arg = nullptr;
   // When non-null, incremented (under the pool lock) as the task is taken by a worker, so a
   // parallelFor caller knows which of its helpers are running and which it may still withdraw.
-  int *Running = nullptr;
+  std::atomic<int> *Running = nullptr;
   // Queued by a thread that will probably wait for it and then run it itself (see
   // ThreadPool::submit): a polling worker leaves it alone for a short grace period.
   bool Deferrable = false;

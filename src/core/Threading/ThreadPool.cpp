@@ -17,7 +17,8 @@ struct ThreadPool::Job {
   size_t ChunkSize;
   size_t ChunkCount;
   std::atomic<size_t> NextChunk{0};
-  int Running = 0; // helpers taken by a worker and not finished; guarded by State::Mutex
+  // Helpers taken by a worker and not finished: changed under State::Mutex, polled without it.
+  std::atomic<int> Running{0};
   State *Pool;
 };
 
@@ -117,7 +118,7 @@ void ThreadPool::workerMain(std::shared_ptr<State> S) {
     PoolTask T = S->Queue.popFront();
     publish(*S);
     if (T.Running)
-      ++*T.Running;
+      T.Running->fetch_add(1, std::memory_order_relaxed);
     Lock.unlock();
     T.Fn(T.Arg);
     Lock.lock();
@@ -162,7 +163,7 @@ void ThreadPool::helperEntry(void *Arg) {
   State *S = J.Pool;
   std::lock_guard<std::mutex> Lock(S->Mutex);
   // After this decrement the caller may return and free J: touch only the pool state below.
-  if (--J.Running == 0)
+  if (J.Running.fetch_sub(1, std::memory_order_release) == 1)
     S->HelperDone.notify_all();
 }
 
@@ -204,7 +205,21 @@ void ThreadPool::parallelFor(size_t Count, size_t Grain, ParallelFn Fn, void *Us
   std::unique_lock<std::mutex> Lock(Shared->Mutex);
   Shared->Queue.removeArg(&J);
   publish(*Shared);
-  Shared->HelperDone.wait(Lock, [&] { return J.Running == 0; });
+  if (J.Running.load(std::memory_order_relaxed) != 0) {
+    // A helper is finishing its last chunk, typically within microseconds: poll for it rather
+    // than sleep and be woken by a futex call, which costs more than that (bounded).
+    Lock.unlock();
+    const auto Until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+    for (unsigned I = 1; J.Running.load(std::memory_order_acquire) != 0; ++I) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if (I % 64 == 0 && std::chrono::steady_clock::now() > Until)
+        break;
+    }
+    Lock.lock();
+  }
+  Shared->HelperDone.wait(Lock, [&] { return J.Running.load(std::memory_order_acquire) == 0; });
 }
 
 } // namespace optima_v2::runtime::detail
