@@ -125,9 +125,9 @@ void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
 void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
   const size_t MR = P.Isa->MR, NR = P.Isa->NR;
   alignas(64) float ABuf[MaxMR * KC]; // 16 KiB: one packed A block
-  // Blocks of one or two row tiles (GEMV-like, small convs) read each B element once or twice:
+  // Blocks of up to three row tiles (GEMV-like, small convs) read each B element up to 3 times:
   // read in place, B costs less than packing it would (a read and a write).
-  const bool Direct = !P.Packed && !P.Src && !P.TransB && M1 - M0 <= 2 * MR;
+  const bool Direct = !P.Packed && !P.Src && !P.TransB && M1 - M0 <= 3 * MR;
   // Pre-packed B needs no buffer; in place, only a narrow last sliver is packed.
   float *BBuf = P.Packed ? nullptr : BBuffer.get();
   if (!P.Packed && !BBuf) {
@@ -192,7 +192,7 @@ size_t ceilDiv(size_t A, size_t B) { return (A + B - 1) / B; }
 void planGrid(const Problem &P, size_t Threads, size_t &TM, size_t &TN) {
   const size_t MR = P.Isa->MR, NR = P.Isa->NR;
   const size_t MB = ceilDiv(P.M, MR), NB = ceilDiv(P.N, NR), K = std::max<size_t>(P.K, 1);
-  const bool PacksB = !P.Packed && (P.Src || P.TransB || P.M > 2 * MR); // as runBlock
+  const bool PacksB = !P.Packed && (P.Src || P.TransB || P.M > 3 * MR); // as runBlock
   const double PackA = P.PA ? 0.0 : 4.0;
   double Best = -1.0;
   TM = TN = 1;

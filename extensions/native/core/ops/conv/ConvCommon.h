@@ -287,6 +287,9 @@ private:
           O[C] = T(0);
         if (SW == 1)
           copyRun(O + Lo, I + Lo, size_t(Hi - Lo));
+        else if (SW == 2) // a constant stride the compiler vectorises (even/odd shuffles)
+          for (int64_t C = Lo; C < Hi; ++C)
+            O[C] = I[C * 2];
         else
           for (int64_t C = Lo; C < Hi; ++C)
             O[C] = I[C * SW];
