@@ -112,6 +112,20 @@ void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float
                   float *C, const KernelContext *Ctx, const Epilogue *Ep = nullptr,
                   const BPanelSource *Src = nullptr, const float *RowBias = nullptr);
 
+// op(B) as K rows of N contiguous floats, row k at Base + Offsets[k] (K offsets): an implicit
+// GEMM view, e.g. a stride-1 convolution's padded input, whose row k is the input shifted by
+// kernel position k. Read in place by the microkernel instead of being packed.
+struct BRowTable {
+  const float *Base = nullptr;
+  const size_t *Offsets = nullptr;
+};
+
+// C = op(A) B with op(A) pre-packed (as sgemmPackedA) and B given as a BRowTable (Alpha 1,
+// Beta 0). RowBias as in sgemmPackedA.
+void sgemmPackedARows(const GemmShape &S, const PackedA &A, const BRowTable &B, float *C,
+                      const KernelContext *Ctx, const Epilogue *Ep = nullptr,
+                      const float *RowBias = nullptr);
+
 // Bytes held by all live PackedB and PackedA objects of the process (memory accounting; no logging).
 size_t packedGemmBytes();
 

@@ -1,7 +1,8 @@
 // The packed sgemm (every microkernel this CPU supports) vs a naive double-accumulating
 // reference written here: odd sizes and tails, all transpose combinations, padded leading dims,
-// alpha/beta, K = 0, fused epilogues, pre-packed B, pre-packed A (with B raw or produced by a
-// BPanelSource panel by panel), and a real multi-threaded parallelFor.
+// alpha/beta, K = 0, fused epilogues, pre-packed B, pre-packed A (with B raw, produced by a
+// BPanelSource panel by panel, or read through a row-offset table), and a real multi-threaded
+// parallelFor.
 #include "NativeTestUtil.h"
 
 #include "Gemm.h"
@@ -269,6 +270,53 @@ TEST(NativeSgemm, FusedEpilogue) {
           if (::testing::Test::HasFatalFailure())
             return;
         }
+  });
+}
+
+// Pre-packed A times B given as a table of row offsets (the implicit-GEMM view a stride-1 conv
+// reads in place): rows scattered in reverse order through a buffer whose gaps hold NaN, so a
+// read past a row's N columns shows up in C; with a row bias and a Relu, serial and threaded.
+TEST(NativeSgemm, PackedAWithBRowTable) {
+  namespace D = nat::epilogue_detail;
+  const nat::Epilogue Relu = D::make<D::Relu>();
+  forEachIsa([&] {
+    uint32_t Seed = 1200;
+    for (size_t M : {1, 5, 12, 13, 37})
+      for (size_t N : {1, 16, 17, 33, 70, 600})
+        for (size_t K : {1, 9, 300})
+          for (int Variant = 0; Variant < 2; ++Variant) {
+            Case T{M, N, K, Variant == 1, false};
+            Operands O = makeOperands(T, Seed++);
+            const size_t Stride = N + 5;
+            std::vector<float> Buf(K * Stride + 3, std::numeric_limits<float>::quiet_NaN());
+            std::vector<size_t> Offsets(K);
+            for (size_t Kk = 0; Kk < K; ++Kk) {
+              Offsets[Kk] = (K - 1 - Kk) * Stride + 2;
+              std::copy_n(O.B.data() + Kk * O.S.Ldb, N, Buf.data() + Offsets[Kk]);
+            }
+            std::vector<float> Bias = randomFloats(M, Seed++);
+            const bool Extras = Variant == 1;
+            nat::PackedA P;
+            P.pack(M, K, T.TransA, O.A.data(), O.S.Lda);
+            ThreadedContext Threaded(3);
+            std::vector<float> C(M * O.S.Ldc, std::numeric_limits<float>::quiet_NaN());
+            nat::sgemmPackedARows(O.S, P, nat::BRowTable{Buf.data(), Offsets.data()}, C.data(),
+                                  Extras ? &Threaded.Ctx : nullptr, Extras ? &Relu : nullptr,
+                                  Extras ? Bias.data() : nullptr);
+            for (size_t I = 0; I < M; ++I)
+              for (size_t J = 0; J < N; ++J) {
+                double Sum = Extras ? Bias[I] : 0.0, Abs = std::fabs(Sum);
+                for (size_t Kk = 0; Kk < K; ++Kk) {
+                  double A = T.TransA ? O.A[Kk * O.S.Lda + I] : O.A[I * O.S.Lda + Kk];
+                  Sum += A * O.B[Kk * O.S.Ldb + J];
+                  Abs += std::fabs(A * O.B[Kk * O.S.Ldb + J]);
+                }
+                const double Ref = Extras ? std::max(0.0, Sum) : Sum;
+                ASSERT_NEAR(C[I * O.S.Ldc + J], Ref, double(K + 4) * FLT_EPSILON * Abs + 1e-30)
+                    << "M=" << M << " N=" << N << " K=" << K << " variant " << Variant << " at "
+                    << I << "," << J;
+              }
+          }
   });
 }
 

@@ -59,7 +59,20 @@ struct Problem {
   const PackedA *PA = nullptr;       // pre-packed op(A) (A/Lda/TransA unused)
   const BPanelSource *Src = nullptr; // op(B) produced panel by panel (B/Ldb/TransB unused)
   const float *RowBias = nullptr;    // added to row i of C before the epilogue
+  const size_t *ROff = nullptr;      // op(B) row k at B + ROff[k], read in place (BRowTable)
 };
+
+// Sliver-packs rows [K0, K0 + Kc) x columns [N0, N1) of a BRowTable view (columns past N1 zero).
+void packRows(const Problem &P, size_t K0, size_t Kc, size_t N0, size_t N1, float *Dst) {
+  const size_t NR = P.Isa->NR;
+  for (size_t J0 = N0; J0 < N1; J0 += NR, Dst += NR * Kc) {
+    const size_t Width = std::min(NR, N1 - J0);
+    for (size_t K = 0; K < Kc; ++K) {
+      std::copy_n(P.B + P.ROff[K0 + K] + J0, Width, Dst + K * NR);
+      std::fill(Dst + K * NR + Width, Dst + (K + 1) * NR, 0.0f);
+    }
+  }
+}
 
 // The finished rows [I0, I0 + Rows) x [J0, J0 + Width) of C, still in cache: row bias, then the
 // activation.
@@ -86,7 +99,9 @@ const float *blockA(const Problem &P, size_t I0, size_t Rows, size_t K0, size_t 
 }
 
 void packPanel(const Problem &P, size_t K0, size_t Kc, size_t N0, size_t N1, float *Dst) {
-  if (P.Src)
+  if (P.ROff)
+    packRows(P, K0, Kc, N0, N1, Dst);
+  else if (P.Src)
     P.Src->Pack(P.Src->Self, K0, Kc, N0, N1, P.Isa->NR, Dst);
   else
     gemm::packB(P.B, P.Ldb, P.TransB, K0, Kc, N0, N1, P.Isa->NR, Dst);
@@ -110,7 +125,7 @@ void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         const size_t Rows = std::min(MR, M1 - I0);
         const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
         float *CRow = P.C + I0 * P.Ldc + J0;
-        P.Isa->Kernel(Kc, Ap, Sliver, NR, CRow, P.Ldc, Rows, Width, P.Alpha,
+        P.Isa->Kernel(Kc, Ap, Sliver, NR, nullptr, CRow, P.Ldc, Rows, Width, P.Alpha,
                       K0 == 0 ? P.Beta : 1.0f);
         if (Last && (P.Ep || P.RowBias))
           finishRows(P, I0, Rows, J0, Width);
@@ -127,7 +142,9 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
   alignas(64) float ABuf[MaxMR * KC]; // 16 KiB: one packed A block
   // Blocks of up to three row tiles (GEMV-like, small convs) read each B element up to 3 times:
   // read in place, B costs less than packing it would (a read and a write).
-  const bool Direct = !P.Packed && !P.Src && !P.TransB && M1 - M0 <= 3 * MR;
+  const bool Direct = !P.Packed && !P.Src && !P.ROff && !P.TransB && M1 - M0 <= 3 * MR;
+  // A BRowTable view: full slivers straight from its rows, only a narrow last one packed.
+  const bool InPlace = P.ROff != nullptr;
   // Pre-packed B needs no buffer; in place, only a narrow last sliver is packed.
   float *BBuf = P.Packed ? nullptr : BBuffer.get();
   if (!P.Packed && !BBuf) {
@@ -152,6 +169,10 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         Panel = P.B + K0 * P.Ldb + Nc0;
         ColStep = 1;
         RowStride = P.Ldb;
+      } else if (InPlace) {
+        Panel = P.B + Nc0; // row k of the sliver at Panel + column + ROff[K0 + k]
+        ColStep = 1;
+        RowStride = 0;
       } else {
         packPanel(P, K0, Kc, Nc0, Nc1, BBuf);
         Panel = BBuf;
@@ -159,9 +180,13 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         RowStride = NR;
       }
       // In place, a last sliver narrower than NR would be read past the end of B: pack it.
-      const size_t TailJ = Direct && (Nc1 - Nc0) % NR ? Nc1 - (Nc1 - Nc0) % NR : Nc1;
-      if (TailJ < Nc1)
+      const size_t TailJ =
+          (Direct || InPlace) && (Nc1 - Nc0) % NR ? Nc1 - (Nc1 - Nc0) % NR : Nc1;
+      if (TailJ < Nc1 && InPlace)
+        packRows(P, K0, Kc, TailJ, Nc1, BBuf);
+      else if (TailJ < Nc1)
         gemm::packB(P.B, P.Ldb, false, K0, Kc, TailJ, Nc1, NR, BBuf);
+      const size_t *Off = InPlace ? P.ROff + K0 : nullptr;
       for (size_t I0 = M0; I0 < M1; I0 += MR) {
         const size_t Rows = std::min(MR, M1 - I0);
         const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
@@ -169,11 +194,13 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         for (size_t J0 = Nc0; J0 < Nc1; J0 += NR) {
           const float *Sliver = Panel + (J0 - Nc0) * ColStep;
           size_t Stride = RowStride;
+          const size_t *SliverOff = Off;
           if (J0 >= TailJ) {
             Sliver = BBuf;
             Stride = NR;
+            SliverOff = nullptr;
           }
-          P.Isa->Kernel(Kc, Ap, Sliver, Stride, CRow + J0, P.Ldc, Rows,
+          P.Isa->Kernel(Kc, Ap, Sliver, Stride, SliverOff, CRow + J0, P.Ldc, Rows,
                         std::min(NR, Nc1 - J0), P.Alpha, Beta);
         }
         if (Last && (P.Ep || P.RowBias)) // the block's rows are final and still in cache
@@ -192,7 +219,7 @@ size_t ceilDiv(size_t A, size_t B) { return (A + B - 1) / B; }
 void planGrid(const Problem &P, size_t Threads, size_t &TM, size_t &TN) {
   const size_t MR = P.Isa->MR, NR = P.Isa->NR;
   const size_t MB = ceilDiv(P.M, MR), NB = ceilDiv(P.N, NR), K = std::max<size_t>(P.K, 1);
-  const bool PacksB = !P.Packed && (P.Src || P.TransB || P.M > 3 * MR); // as runBlock
+  const bool PacksB = !P.Packed && !P.ROff && (P.Src || P.TransB || P.M > 3 * MR); // as runBlock
   const double PackA = P.PA ? 0.0 : 4.0;
   double Best = -1.0;
   TM = TN = 1;
@@ -285,6 +312,18 @@ void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float
     return; // a caller bug; never read out of bounds
   Problem P{A.isa(), S.M,   S.N,   S.K, nullptr, 0, false, Src ? nullptr : B, S.Ldb,
             S.TransB, nullptr, Alpha, Beta, C, S.Ldc, Ep, &A, Src, RowBias};
+  runProblem(P, Ctx);
+}
+
+void sgemmPackedARows(const GemmShape &S, const PackedA &A, const BRowTable &B, float *C,
+                      const KernelContext *Ctx, const Epilogue *Ep, const float *RowBias) {
+  if (Ep && !Ep->active())
+    Ep = nullptr;
+  if (S.M != A.m() || S.K != A.k() || (S.M && S.K && !A.data()) ||
+      (S.K && S.N && (!B.Base || !B.Offsets)))
+    return; // a caller bug; never read out of bounds
+  Problem P{A.isa(), S.M, S.N, S.K, nullptr, 0, false, B.Base, 0, false, nullptr, 1.0f, 0.0f,
+            C, S.Ldc, Ep, &A, nullptr, RowBias, B.Offsets};
   runProblem(P, Ctx);
 }
 

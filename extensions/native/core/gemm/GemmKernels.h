@@ -8,11 +8,13 @@
 namespace optima_v2::native::gemm {
 
 // One tile of C: C[M x N] = Alpha * Ap[M x K] * B[K x N] + Beta * C, M <= MR and N <= NR,
-// M, N >= 1. Ap is packed k-major (Ap[k * MR + r]); B holds K rows of NR floats, consecutive
-// rows BStride floats apart (NR when packed; readable up to NR columns). Beta == 0 does not
-// read C. C columns past N are neither read nor written.
-using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t BStride, float *C,
-                             size_t Ldc, size_t M, size_t N, float Alpha, float Beta);
+// M, N >= 1. Ap is packed k-major (Ap[k * MR + r]); B holds K rows of NR floats (readable up to
+// NR columns), consecutive rows BStride floats apart (NR when packed), or, when Off is not null,
+// row k at B + Off[k] (an implicit-GEMM view of a convolution's input; BStride unused). Beta == 0
+// does not read C. C columns past N are neither read nor written.
+using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t BStride,
+                             const size_t *Off, float *C, size_t Ldc, size_t M, size_t N,
+                             float Alpha, float Beta);
 
 struct IsaTable {
   const char *Name;

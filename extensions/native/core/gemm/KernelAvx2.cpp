@@ -14,9 +14,11 @@ constexpr size_t MR = 6, NR = 16;
 // Lane masks for maskload/maskstore: the first N lanes of (MaskTable + 8 - N).
 alignas(64) const int MaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
-template <int Rows, int Vecs>
-void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
-          size_t N, const float *AlphaBeta) {
+// Off: B's rows through an offset table (see MicroKernel) instead of a fixed stride.
+template <int Rows, int Vecs, bool Off>
+void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Offs, float *C,
+          size_t Ldc, size_t N, const float *AlphaBeta) {
+  const float *const B0Row = B;
   __m256 Acc[Rows][Vecs];
 #pragma GCC unroll 6
   for (int R = 0; R < Rows; ++R)
@@ -24,6 +26,8 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, s
     for (int V = 0; V < Vecs; ++V)
       Acc[R][V] = _mm256_setzero_ps();
   for (size_t Kk = 0; Kk < K; ++Kk) {
+    if (Off)
+      B = B0Row + Offs[Kk];
     __m256 B0 = _mm256_loadu_ps(B);
     __m256 B1 = Vecs > 1 ? _mm256_loadu_ps(B + 8) : B0;
 #pragma GCC unroll 6
@@ -34,7 +38,8 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, s
         Acc[R][Vecs - 1] = _mm256_fmadd_ps(Av, B1, Acc[R][Vecs - 1]);
     }
     Ap += MR;
-    B += BStride;
+    if (!Off)
+      B += BStride;
   }
   __m256i Mask[2];
   if (Vecs == 1) {
@@ -62,19 +67,20 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, s
 
 // Alpha and Beta come through memory: passed in registers they would stay live across the k loop
 // and push an accumulator out to the stack (seen with GCC 12 on the 16-register AVX2 tile).
-using TileFn = void (*)(size_t, const float *, const float *, size_t, float *, size_t, size_t,
-                        const float *);
+using TileFn = void (*)(size_t, const float *, const float *, size_t, const size_t *, float *,
+                        size_t, size_t, const float *);
 
-template <int Vecs> constexpr TileFn Tiles[MR] = {tile<1, Vecs>, tile<2, Vecs>, tile<3, Vecs>,
-                                                  tile<4, Vecs>, tile<5, Vecs>, tile<6, Vecs>};
+template <int Vecs, bool Off>
+constexpr TileFn Tiles[MR] = {tile<1, Vecs, Off>, tile<2, Vecs, Off>, tile<3, Vecs, Off>,
+                              tile<4, Vecs, Off>, tile<5, Vecs, Off>, tile<6, Vecs, Off>};
 
-void kernel(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
-            size_t M, size_t N, float Alpha, float Beta) {
+void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off,
+            float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta) {
   const float AlphaBeta[2] = {Alpha, Beta};
-  if (N > 8)
-    Tiles<2>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
-  else
-    Tiles<1>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
+  const bool Wide = N > 8;
+  TileFn Fn = Off ? (Wide ? Tiles<2, true> : Tiles<1, true>)[M - 1]
+                  : (Wide ? Tiles<2, false> : Tiles<1, false>)[M - 1];
+  Fn(K, Ap, B, BStride, Off, C, Ldc, N, AlphaBeta);
 }
 
 } // namespace

@@ -11,9 +11,11 @@ namespace {
 
 constexpr size_t MR = 12, NR = 32;
 
-template <int Rows, int Vecs>
-void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
-          size_t N, const float *AlphaBeta) {
+// Off: B's rows through an offset table (see MicroKernel) instead of a fixed stride.
+template <int Rows, int Vecs, bool Off>
+void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Offs, float *C,
+          size_t Ldc, size_t N, const float *AlphaBeta) {
+  const float *const B0Row = B;
   __m512 Acc[Rows][Vecs];
 #pragma GCC unroll 12
   for (int R = 0; R < Rows; ++R)
@@ -21,6 +23,8 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, s
     for (int V = 0; V < Vecs; ++V)
       Acc[R][V] = _mm512_setzero_ps();
   for (size_t Kk = 0; Kk < K; ++Kk) {
+    if (Off)
+      B = B0Row + Offs[Kk];
     __m512 B0 = _mm512_loadu_ps(B);
     __m512 B1 = Vecs > 1 ? _mm512_loadu_ps(B + 16) : B0;
 #pragma GCC unroll 12
@@ -31,7 +35,8 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, s
         Acc[R][Vecs - 1] = _mm512_fmadd_ps(Av, B1, Acc[R][Vecs - 1]);
     }
     Ap += MR;
-    B += BStride;
+    if (!Off)
+      B += BStride;
   }
   __mmask16 Mask[2];
   if (Vecs == 1) {
@@ -57,20 +62,22 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, s
 
 // Alpha and Beta come through memory: passed in registers they would stay live across the k loop
 // and push an accumulator out to the stack (seen with GCC 12 on the 16-register AVX2 tile).
-using TileFn = void (*)(size_t, const float *, const float *, size_t, float *, size_t, size_t,
-                        const float *);
+using TileFn = void (*)(size_t, const float *, const float *, size_t, const size_t *, float *,
+                        size_t, size_t, const float *);
 
-template <int Vecs> constexpr TileFn Tiles[MR] = {
-    tile<1, Vecs>, tile<2, Vecs>, tile<3, Vecs>, tile<4, Vecs>,  tile<5, Vecs>,  tile<6, Vecs>,
-    tile<7, Vecs>, tile<8, Vecs>, tile<9, Vecs>, tile<10, Vecs>, tile<11, Vecs>, tile<12, Vecs>};
+template <int Vecs, bool Off>
+constexpr TileFn Tiles[MR] = {tile<1, Vecs, Off>,  tile<2, Vecs, Off>,  tile<3, Vecs, Off>,
+                              tile<4, Vecs, Off>,  tile<5, Vecs, Off>,  tile<6, Vecs, Off>,
+                              tile<7, Vecs, Off>,  tile<8, Vecs, Off>,  tile<9, Vecs, Off>,
+                              tile<10, Vecs, Off>, tile<11, Vecs, Off>, tile<12, Vecs, Off>};
 
-void kernel(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
-            size_t M, size_t N, float Alpha, float Beta) {
+void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off,
+            float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta) {
   const float AlphaBeta[2] = {Alpha, Beta};
-  if (N > 16)
-    Tiles<2>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
-  else
-    Tiles<1>[M - 1](K, Ap, B, BStride, C, Ldc, N, AlphaBeta);
+  const bool Wide = N > 16;
+  TileFn Fn = Off ? (Wide ? Tiles<2, true> : Tiles<1, true>)[M - 1]
+                  : (Wide ? Tiles<2, false> : Tiles<1, false>)[M - 1];
+  Fn(K, Ap, B, BStride, Off, C, Ldc, N, AlphaBeta);
 }
 
 } // namespace

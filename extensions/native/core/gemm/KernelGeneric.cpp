@@ -9,17 +9,17 @@ namespace {
 constexpr size_t MR = 4, NR = 16;
 
 template <int Rows>
-void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
-          size_t N, float Alpha, float Beta) {
+void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off, float *C,
+          size_t Ldc, size_t N, float Alpha, float Beta) {
   float Acc[Rows][NR] = {};
   for (size_t Kk = 0; Kk < K; ++Kk) {
+    const float *Bk = Off ? B + Off[Kk] : B + Kk * BStride;
     for (int R = 0; R < Rows; ++R) {
       const float Av = Ap[R];
       for (size_t J = 0; J < NR; ++J)
-        Acc[R][J] += Av * B[J];
+        Acc[R][J] += Av * Bk[J];
     }
     Ap += MR;
-    B += BStride;
   }
   for (int R = 0; R < Rows; ++R) {
     float *Cp = C + size_t(R) * Ldc;
@@ -32,17 +32,17 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, float *C, s
   }
 }
 
-void kernel(size_t K, const float *Ap, const float *B, size_t BStride, float *C, size_t Ldc,
-            size_t M, size_t N, float Alpha, float Beta) {
+void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off,
+            float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta) {
   switch (M) {
   case 1:
-    return tile<1>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+    return tile<1>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
   case 2:
-    return tile<2>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+    return tile<2>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
   case 3:
-    return tile<3>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+    return tile<3>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
   default:
-    return tile<4>(K, Ap, B, BStride, C, Ldc, N, Alpha, Beta);
+    return tile<4>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
   }
 }
 

@@ -1,9 +1,10 @@
 // Stride-1 2-D convolution as one GEMM that reads the (zero-padded) input in place ("shifted
 // rows"): with the output computed W' = OW + (KW - 1) * DW columns wide, the im2col row of
 // kernel position (c, kh, kw) is one contiguous run of the padded input, starting at
-// c * H'W' + kh * DH * W' + kw * DW. The GEMM packs its B panels straight from those runs, so
-// there is no im2col pass and no per-output-row bookkeeping; the price is W' - OW wasted
-// columns per output row, and a pass that drops them while adding bias and activation.
+// c * H'W' + kh * DH * W' + kw * DW. The GEMM's microkernel reads those runs in place through a
+// table of the offsets (BRowTable), so there is no im2col pass and no B packing; the price is
+// W' - OW wasted columns per output row, and a pass that drops them while adding bias and
+// activation.
 #pragma once
 
 #include "../../Gemm.h"
@@ -63,14 +64,12 @@ public:
       X = P;
     }
     float *Wide = reinterpret_cast<float *>(Scratch + round64(paddedFloats() * sizeof(float)));
-    Source Src{this, X};
-    BPanelSource Panels{&ShiftedRows::pack, &Src};
     GemmShape S;
     S.M = Geo.GroupFilters;
     S.N = wideFloats();
     S.K = Offsets.size();
     S.Ldc = S.N;
-    sgemmPackedA(S, 1.0f, W, nullptr, 0.0f, Wide, &Ctx, nullptr, &Panels);
+    sgemmPackedARows(S, W, BRowTable{X, Offsets.data()}, Wide, &Ctx);
     // Drop the wasted columns; bias and activation on the way, while each row is in cache.
     const size_t OH = size_t(Geo.Out[0]), OW = size_t(Geo.Out[1]);
     const size_t Grain = std::max<size_t>(1, (size_t(1) << 13) / std::max<size_t>(1, Geo.OutPlane));
@@ -88,11 +87,6 @@ public:
   }
 
 private:
-  struct Source {
-    const ShiftedRows *Plan;
-    const float *X; // the padded input of the group's first channel
-  };
-
   static size_t round64(size_t Bytes) { return (Bytes + 63) / 64 * 64; }
   size_t paddedFloats() const { return Padded ? Geo.GroupChannels * PadH * PadW : 0; }
   size_t wideFloats() const { return size_t(Geo.Out[0]) * PadW; }
@@ -108,26 +102,6 @@ private:
         for (size_t H = 0; H < IH; ++H)
           copyRun(P + (C * PadH + Top + H) * PadW + Left, In + (C * IH + H) * IW, IW);
     });
-  }
-
-  // BPanelSource::Pack: GEMM rows [K0, K0 + Kc), columns [N0, N1), NR-wide slivers.
-  static void pack(const void *Self, size_t K0, size_t Kc, size_t N0, size_t N1, size_t NR,
-                   float *Dst) {
-    const auto &Src = *static_cast<const Source *>(Self);
-    const size_t *Off = Src.Plan->Offsets.data() + K0;
-    for (size_t J0 = N0; J0 < N1; J0 += NR, Dst += NR * Kc) {
-      const size_t Width = std::min(NR, N1 - J0);
-      const float *X = Src.X + J0;
-      if (Width == 32 && NR == 32) { // the AVX-512 tile: constant-size copies, inlined
-        for (size_t K = 0; K < Kc; ++K)
-          std::memcpy(Dst + K * 32, X + Off[K], 32 * sizeof(float));
-        continue;
-      }
-      for (size_t K = 0; K < Kc; ++K) {
-        copyRun(Dst + K * NR, X + Off[K], Width);
-        std::fill(Dst + K * NR + Width, Dst + (K + 1) * NR, 0.0f);
-      }
-    }
   }
 
   ConvGeometry Geo;
