@@ -10,9 +10,27 @@ namespace optima_v2::native::gemm {
 void packA(const float *A, size_t Lda, bool TransA, size_t I0, size_t Rows, size_t K0, size_t Kc,
            size_t MR, float *Dst) {
   if (TransA) { // op(A)(i, k) = A[k][i]: each k reads Rows contiguous floats
-    for (size_t K = 0; K < Kc; ++K)
-      std::memcpy(Dst + K * MR, A + (K0 + K) * Lda + I0, Rows * sizeof(float));
-    return;
+    const float *Src = A + K0 * Lda + I0;
+    // Full blocks copy a constant size (inlined moves; a memcpy call per k cost more than the
+    // copy when A is a small transposed operand, e.g. the pixels of a 7x7 conv as Y^T).
+    switch (Rows) {
+    case 4:
+      for (size_t K = 0; K < Kc; ++K)
+        std::memcpy(Dst + K * MR, Src + K * Lda, 4 * sizeof(float));
+      return;
+    case 6:
+      for (size_t K = 0; K < Kc; ++K)
+        std::memcpy(Dst + K * MR, Src + K * Lda, 6 * sizeof(float));
+      return;
+    case 12:
+      for (size_t K = 0; K < Kc; ++K)
+        std::memcpy(Dst + K * MR, Src + K * Lda, 12 * sizeof(float));
+      return;
+    default:
+      for (size_t K = 0; K < Kc; ++K)
+        std::memcpy(Dst + K * MR, Src + K * Lda, Rows * sizeof(float));
+      return;
+    }
   }
   // Four rows at a time: four read streams, writes land in the same few cache lines.
   size_t R = 0;
