@@ -137,6 +137,8 @@ bool gemmIsaSupported(GemmIsa Isa);
 GemmIsa activeGemmIsa();
 // Column width (NR) of the active microkernel's tile: callers shaping products around it.
 size_t gemmTileWidth();
+// Row height (MR) of the active microkernel's tile.
+size_t gemmTileHeight();
 const char *gemmIsaName(GemmIsa Isa);
 // Tests and benchmarks: selects Isa for sgemm calls that start afterwards (PackedB objects keep
 // the ISA they were packed for). Returns false and changes nothing when unsupported.

@@ -97,6 +97,7 @@ const std::vector<Case> &cases() {
       {"3d", {1, 3, 5, 6, 4}, {4, 3, 2, 3, 2}, true, 1, {1, 2, 1}, {}, {1, 0, 1, 0, 1, 0}, true},
       {"small plane, many filters (Y^T)", {2, 30, 7, 7}, {70, 30, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true},
       {"small plane pointwise (Y^T)", {1, 40, 5, 5}, {66, 40, 1, 1}, false, 1, {}, {}, {}},
+      {"deep pointwise 14x14 (Y^T pads less)", {1, 260, 14, 14}, {96, 260, 1, 1}, true, 1, {}, {}, {}, true},
       {"small plane grouped strided (Y^T)", {1, 8, 8, 7}, {140, 4, 3, 3}, true, 2, {2, 2}, {}, {1, 1, 1, 0}},
       {"kernel wider than input", {1, 2, 2, 3}, {3, 2, 3, 5}, true, 1, {}, {}, {1, 2, 1, 2}},
       {"stride 1 dilated asym pads", {2, 4, 17, 19}, {13, 4, 3, 2}, true, 1, {}, {2, 3}, {2, 0, 1, 3}, true},

@@ -78,6 +78,8 @@ GemmIsa activeGemmIsa() { return GemmIsa(gemm::activeTable().Id); }
 
 size_t gemmTileWidth() { return gemm::activeTable().NR; }
 
+size_t gemmTileHeight() { return gemm::activeTable().MR; }
+
 bool setGemmIsa(GemmIsa Isa) {
   if (!gemmIsaSupported(Isa))
     return false;
