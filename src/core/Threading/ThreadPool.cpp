@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 
 namespace optima_v2::runtime::detail {
 namespace {
@@ -29,8 +30,9 @@ ThreadPool::ThreadPool(uint32_t ThreadCount, PollTimes Times)
   // A thread in wait() runs its request's work itself: with every worker polling as well, there
   // would be one busy thread more than the pool's count. One poller at least, but none where
   // polling would take the only core from the thread doing the work.
-  Shared->MaxSpinners =
-      std::thread::hardware_concurrency() < 2 ? 0 : std::max(1u, ThreadCount - 1);
+  Shared->MaxSpinners = std::thread::hardware_concurrency() < 2 || Times.Poll.count() <= 0
+                            ? 0
+                            : std::max(1u, ThreadCount - 1);
   Workers.reserve(ThreadCount);
   try {
     for (uint32_t I = 0; I < ThreadCount; ++I)
@@ -61,6 +63,17 @@ ThreadPool::~ThreadPool() {
     else
       T.join();
   }
+}
+
+ThreadPool::PollTimes ThreadPool::pollTimesFromEnvironment() noexcept {
+  PollTimes Times;
+  if (const char *Env = std::getenv("OPTIMA_V2_POLL_US")) {
+    char *End = nullptr;
+    long Value = std::strtol(Env, &End, 10);
+    if (End != Env && *End == '\0' && Value >= 0 && Value <= 100000)
+      Times.Poll = std::chrono::microseconds(Value);
+  }
+  return Times;
 }
 
 void ThreadPool::publish(State &S) noexcept {

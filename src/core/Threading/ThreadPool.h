@@ -31,8 +31,11 @@ public:
   using ParallelFn = void (*)(void *UserData, size_t Begin, size_t End);
 
   using PollTimes = PoolPollTimes;
-  // Starts ThreadCount (>= 1) workers.
+  // Starts ThreadCount (>= 1) workers. Times.Poll == 0: workers never poll, they sleep at once.
   explicit ThreadPool(uint32_t ThreadCount, PollTimes Times = PollTimes());
+  // The defaults, with Poll taken from OPTIMA_V2_POLL_US when that is an integer in
+  // [0, 100000] (0 turns polling off: no core is ever kept busy waiting for work).
+  static PollTimes pollTimesFromEnvironment() noexcept;
   // Safe to run on one of the pool's own workers (the last reference dropped inside a task):
   // that worker is detached instead of joined and leaves once its task returns.
   ~ThreadPool();

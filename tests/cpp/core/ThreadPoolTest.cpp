@@ -288,3 +288,41 @@ TEST(ThreadPool, DeferrableTaskRunsWithoutItsSubmitter) {
   Pool.submit(setFlag, &Ran, /*Deferrable=*/true);
   EXPECT_TRUE(waitForFlag(Ran, 2));
 }
+
+// OPTIMA_V2_POLL_US sets how long idle workers poll; 0 turns polling off; junk keeps the default.
+TEST(ThreadPool, PollTimeFromEnvironment) {
+  const auto Default = ThreadPool::PollTimes().Poll;
+  setenv("OPTIMA_V2_POLL_US", "0", 1);
+  EXPECT_EQ(ThreadPool::pollTimesFromEnvironment().Poll.count(), 0);
+  setenv("OPTIMA_V2_POLL_US", "250", 1);
+  EXPECT_EQ(ThreadPool::pollTimesFromEnvironment().Poll.count(), 250);
+  for (const char *Junk : {"-1", "abc", "12us", "1000001", ""}) {
+    setenv("OPTIMA_V2_POLL_US", Junk, 1);
+    EXPECT_EQ(ThreadPool::pollTimesFromEnvironment().Poll, Default) << Junk;
+  }
+  unsetenv("OPTIMA_V2_POLL_US");
+  EXPECT_EQ(ThreadPool::pollTimesFromEnvironment().Poll, Default);
+}
+
+// With polling off, an idle worker sleeps at once: with tasks coming 80 us apart it uses far
+// less CPU than a polling one, which polls through every gap.
+TEST(ThreadPool, NoPollingWhenTurnedOff) {
+  if (std::thread::hardware_concurrency() < 2)
+    GTEST_SKIP() << "workers never poll on one core";
+  auto CpuFor = [](std::chrono::microseconds Poll) {
+    ThreadPool::PollTimes Times;
+    Times.Poll = Poll;
+    ThreadPool Pool(2, Times);
+    std::atomic<int> Ran{0};
+    double Before = cpuSeconds();
+    for (int I = 0; I < 500; ++I) {
+      Pool.submit(setFlag, &Ran);
+      std::this_thread::sleep_for(std::chrono::microseconds(80));
+    }
+    EXPECT_TRUE(waitForFlag(Ran, 500));
+    return cpuSeconds() - Before;
+  };
+  const double Off = CpuFor(std::chrono::microseconds(0));
+  const double On = CpuFor(ThreadPool::PollTimes().Poll);
+  EXPECT_LT(Off, 0.5 * On) << "CPU seconds: polling off " << Off << ", on " << On;
+}
