@@ -396,6 +396,9 @@ private:
             if (S == 1)
               for (size_t C = 0; C < Run; ++C)
                 To[C] = I[C];
+            else if (S == 2) // a constant stride the compiler vectorises
+              for (size_t C = 0; C < Run; ++C)
+                To[C] = I[C * 2];
             else
               for (size_t C = 0; C < Run; ++C)
                 To[C] = I[int64_t(C) * S];
