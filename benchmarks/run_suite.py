@@ -333,8 +333,17 @@ class Suite:
             return
         cmd = [str(binary), "--threads", str(self.cores)] + (["--seconds", "0.05"] if self.args.quick else [])
         done = self.child(cmd, timeout=300)
-        self.results["gemm"] = {"status": "ok" if "error" not in done else "failed", "binary": str(binary), **done}
+        run = {"status": "ok" if "error" not in done else "failed", "binary": str(binary), **done}
         self.log(f"gemm helper: {str(done)[:300]}")
+        # Runs twice, first and last: this VM's cores sometimes run slower for a few seconds
+        # (seen after other processes: 72 % instead of 86 % of the 2-thread peak), and the
+        # kernel's capability is the better of two runs. Both are kept.
+        previous = self.results.get("gemm")
+        if previous is None:
+            self.results["gemm"] = run
+            return
+        better, other = (run, previous) if gemm_score(run) > gemm_score(previous) else (previous, run)
+        self.results["gemm"] = {**better, "other_run": other}
 
     def call_overhead(self) -> None:
         if not {"optima", "ort"} <= set(self.args.runtime_list):
@@ -355,6 +364,7 @@ class Suite:
 
     def run(self) -> dict[str, Any]:
         self.started = time.perf_counter()
+        self.gemm()
         for name in self.args.model_list:
             self.run_model(name)
         self.rss_resnet()
@@ -363,6 +373,15 @@ class Suite:
         self.results["machine"]["loadavg_end"] = os.getloadavg()
         self.results["wall_s"] = time.perf_counter() - self.started
         return self.results
+
+
+def gemm_score(run: dict[str, Any]) -> float:
+    """The GEMM helper's all-threads GFLOP/s on 1024^3 with packed B; 0 if absent."""
+    row = report.gemm_1024(run)
+    try:
+        return float(row["packed_nt"]["gflops"]) if row else 0.0
+    except (KeyError, TypeError, ValueError):
+        return 0.0
 
 
 def best_of(results: list[dict[str, Any]]) -> dict[str, Any]:

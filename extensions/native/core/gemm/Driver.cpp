@@ -320,7 +320,7 @@ void sgemmPackedARows(const GemmShape &S, const PackedA &A, const BRowTable &B, 
   if (Ep && !Ep->active())
     Ep = nullptr;
   if (S.M != A.m() || S.K != A.k() || (S.M && S.K && !A.data()) ||
-      (S.K && S.N && (!B.Base || !B.Offsets)))
+      (S.M && S.N && (!B.Base || (S.K && !B.Offsets))))
     return; // a caller bug; never read out of bounds
   Problem P{A.isa(), S.M, S.N, S.K, nullptr, 0, false, B.Base, 0, false, nullptr, 1.0f, 0.0f,
             C, S.Ldc, Ep, &A, nullptr, RowBias, B.Offsets};

@@ -290,17 +290,20 @@ private:
           std::fill(O, O + OW, T(0));
           continue;
         }
-        const T *I = Channel + Ih * IW + ShiftW;
         for (int64_t C = 0; C < Lo; ++C)
           O[C] = T(0);
-        if (SW == 1)
-          copyRun(O + Lo, I + Lo, size_t(Hi - Lo));
-        else if (SW == 2) // a constant stride the compiler vectorises (even/odd shuffles)
-          for (int64_t C = Lo; C < Hi; ++C)
-            O[C] = I[C * 2];
-        else
-          for (int64_t C = Lo; C < Hi; ++C)
-            O[C] = I[C * SW];
+        if (Hi > Lo) {
+          const T *I = Channel + (Ih * IW + ShiftW + Lo * SW); // first in-range input element
+          const size_t Count = size_t(Hi - Lo);
+          if (SW == 1)
+            copyRun(O + Lo, I, Count);
+          else if (SW == 2) // a constant stride the compiler vectorises (even/odd shuffles)
+            for (size_t C = 0; C < Count; ++C)
+              O[Lo + int64_t(C)] = I[C * 2];
+          else
+            for (size_t C = 0; C < Count; ++C)
+              O[Lo + int64_t(C)] = I[int64_t(C) * SW];
+        }
         for (int64_t C = Hi; C < OW; ++C)
           O[C] = T(0);
       }
