@@ -78,7 +78,9 @@ METHOD = """\
   in alternating order; the table shows the best repeat (lowest p50, highest rate), as other
   processes on a shared machine only ever slow a run down. The JSON lists every repeat.
   *Cores busy* = the process's CPU time / wall time while timing: how many cores the runtime
-  kept busy (ORT's and OpenVINO's pool threads spin while waiting for work, which counts too).
+  kept busy (pool threads that poll while waiting for work count too: ORT's and OpenVINO's,
+  and optima-v2's for up to 100 µs, which with 1 thread keeps its one worker polling beside the
+  caller while small models run back to back).
 - **Peak RSS** is the child's own high-water mark at its end (`VmHWM` in `/proc/self/status`;
   not `ru_maxrss`, which Linux inherits from the parent across fork+exec), nothing subtracted; *idle* is the
   same process's peak right after importing numpy and the runtime (before loading anything).
