@@ -89,7 +89,11 @@ public:
 private:
   static size_t round64(size_t Bytes) { return (Bytes + 63) / 64 * 64; }
   size_t paddedFloats() const { return Padded ? Geo.GroupChannels * PadH * PadW : 0; }
-  size_t wideFloats() const { return size_t(Geo.Out[0]) * PadW; }
+  // GEMM columns: every output row W' wide, except the last, which stops at OW. Its wasted
+  // columns would read past the padded input (by (KW - 1) * DW), and nothing needs them. With
+  // N = (OH - 1) W' + OW the last element read is c = Cg - 1, kh = KH - 1, kw = KW - 1 at column
+  // N - 1: (Cg - 1) H'W' + (KH - 1) DH W' + (KW - 1) DW + (OH - 1) W' + OW - 1 = Cg H'W' - 1.
+  size_t wideFloats() const { return (size_t(Geo.Out[0]) - 1) * PadW + size_t(Geo.Out[1]); }
 
   void pad(const KernelContext &Ctx, const float *In, float *P) const {
     const size_t IH = size_t(Geo.In[0]), IW = size_t(Geo.In[1]);
