@@ -85,16 +85,7 @@ void checkTypedConv(const ConvCase &C, const std::string &Type, bool ConstW) {
   std::vector<double> X = gridValues(elementCount(C.X), 21), W = gridValues(elementCount(C.W), 22);
   std::vector<double> B = C.Bias ? gridValues(size_t(C.W[0]), 23) : std::vector<double>();
   std::vector<std::string> Attrs;
-  if (C.Group != 1)
-    Attrs.push_back(attrInt("group", C.Group));
-  if (!C.Strides.empty())
-    Attrs.push_back(attrInts("strides", C.Strides));
-  if (!C.Dilations.empty())
-    Attrs.push_back(attrInts("dilations", C.Dilations));
-  if (!C.Pads.empty())
-    Attrs.push_back(attrInts("pads", C.Pads));
-  if (!C.AutoPad.empty())
-    Attrs.push_back(attrString("auto_pad", C.AutoPad));
+  appendSharedConvAttributes(Attrs, C.Group, C.Strides, C.Dilations, C.Pads, C.AutoPad);
   GraphSpec G;
   G.tensor("x", C.X, Type).tensor("y", Out, Type).input("x").output("y");
   std::vector<Bytes> Inputs{encode(X, Type)};

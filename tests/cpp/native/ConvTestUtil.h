@@ -92,19 +92,28 @@ inline std::vector<float> referenceConv(const ConvCase &C, const std::vector<flo
   return Y;
 }
 
+// The attributes Conv and ConvTranspose share (those left empty are omitted).
+inline void appendSharedConvAttributes(std::vector<std::string> &Attrs, int64_t Group,
+                                       const std::vector<int64_t> &Strides,
+                                       const std::vector<int64_t> &Dilations,
+                                       const std::vector<int64_t> &Pads,
+                                       const std::string &AutoPad) {
+  if (Group != 1)
+    Attrs.push_back(attrInt("group", Group));
+  if (!Strides.empty())
+    Attrs.push_back(attrInts("strides", Strides));
+  if (!Dilations.empty())
+    Attrs.push_back(attrInts("dilations", Dilations));
+  if (!Pads.empty())
+    Attrs.push_back(attrInts("pads", Pads));
+  if (!AutoPad.empty())
+    Attrs.push_back(attrString("auto_pad", AutoPad));
+}
+
 // The node attributes that describe C (those left empty in C are omitted).
 inline std::vector<std::string> convAttributes(const ConvCase &C) {
   std::vector<std::string> Attrs;
-  if (C.Group != 1)
-    Attrs.push_back(attrInt("group", C.Group));
-  if (!C.Strides.empty())
-    Attrs.push_back(attrInts("strides", C.Strides));
-  if (!C.Dilations.empty())
-    Attrs.push_back(attrInts("dilations", C.Dilations));
-  if (!C.Pads.empty())
-    Attrs.push_back(attrInts("pads", C.Pads));
-  if (!C.AutoPad.empty())
-    Attrs.push_back(attrString("auto_pad", C.AutoPad));
+  appendSharedConvAttributes(Attrs, C.Group, C.Strides, C.Dilations, C.Pads, C.AutoPad);
   Attrs.push_back(attrInts("kernel_shape", Shape(C.W.begin() + 2, C.W.end())));
   return Attrs;
 }

@@ -1,5 +1,6 @@
 // ConvTranspose vs a naive scatter reference (each input element times each kernel tap added at
 // i*stride + k*dilation - pad_begin), output shape and pads from the ONNX formulas, per type.
+#include "ConvTestUtil.h"
 #include "OpTestTypes.h"
 
 #include <gtest/gtest.h>
@@ -107,20 +108,11 @@ void check(const CTCase &C, const std::string &Type, bool ConstW, unsigned Threa
   std::vector<double> W = gridValues(elementCount(C.W), 12);
   std::vector<double> B = C.Bias ? gridValues(size_t(C.W[1] * C.Group), 13) : std::vector<double>();
   std::vector<std::string> Attrs;
-  if (C.Group != 1)
-    Attrs.push_back(attrInt("group", C.Group));
-  if (!C.Strides.empty())
-    Attrs.push_back(attrInts("strides", C.Strides));
-  if (!C.Dilations.empty())
-    Attrs.push_back(attrInts("dilations", C.Dilations));
-  if (!C.Pads.empty())
-    Attrs.push_back(attrInts("pads", C.Pads));
+  appendSharedConvAttributes(Attrs, C.Group, C.Strides, C.Dilations, C.Pads, C.AutoPad);
   if (!C.OutputPadding.empty())
     Attrs.push_back(attrInts("output_padding", C.OutputPadding));
   if (!C.OutputShape.empty())
     Attrs.push_back(attrInts("output_shape", C.OutputShape));
-  if (!C.AutoPad.empty())
-    Attrs.push_back(attrString("auto_pad", C.AutoPad));
   GraphSpec G;
   G.tensor("x", C.X, Type).tensor("y", Out, Type).input("x").output("y");
   std::vector<Bytes> Inputs{encode(X, Type)};
