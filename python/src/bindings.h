@@ -67,9 +67,26 @@ void registerContext(py::module_ &M);
 // ones). Requires the GIL; never throws (falls back to RuntimeError).
 py::object makePyException(std::exception_ptr Error) noexcept;
 
-// Set by an atexit handler: from then on runtime threads no longer try to take the GIL (a thread
-// doing so while the interpreter finalizes would be terminated inside our code).
-bool isPythonFinalizing() noexcept;
+
+// --- interpreter_exit.cpp ------------------------------------------------------------------------
+// Held by a non-Python thread from before it takes the GIL until after it releases it. allowed()
+// is false once the interpreter exits (an atexit handler, registered by registerInterpreterExit,
+// closes the entrance and waits for the threads inside): a thread taking the GIL while the
+// interpreter finalizes would be terminated inside our code.
+class PythonEntry {
+public:
+  PythonEntry() noexcept;
+  ~PythonEntry();
+  PythonEntry(const PythonEntry &) = delete;
+  PythonEntry &operator=(const PythonEntry &) = delete;
+  bool allowed() const noexcept { return Allowed; }
+
+private:
+  bool Allowed = false;
+};
+// True once the exit began (also re-checked with the GIL held, before touching Python objects).
+bool interpreterFinalizing() noexcept;
+void registerInterpreterExit(py::module_ &M);
 
 // --- tensor.cpp ----------------------------------------------------------------------------------
 // numpy dtype used for an element type (BF16 -> uint16 bit patterns, Q8 -> int8, Q16 -> int16,

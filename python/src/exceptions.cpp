@@ -24,8 +24,6 @@ struct ExceptionClasses {
 };
 ExceptionClasses Classes;
 
-std::atomic<bool> Finalizing{false};
-
 PyObject *makeClass(py::module_ &M, const char *Name, PyObject *Bases, const char *Doc) {
   std::string Qualified = std::string("optima_v2.runtime.") + Name;
   PyObject *Class = PyErr_NewExceptionWithDoc(Qualified.c_str(), Doc, Bases, nullptr);
@@ -106,16 +104,6 @@ py::object makePyException(std::exception_ptr Error) noexcept {
   }
 }
 
-bool isPythonFinalizing() noexcept {
-  if (Finalizing.load(std::memory_order_acquire))
-    return true;
-#if PY_VERSION_HEX >= 0x030D0000
-  return Py_IsFinalizing() != 0;
-#else
-  return _Py_IsFinalizing() != 0;
-#endif
-}
-
 void registerExceptions(py::module_ &M) {
   Classes.Base = makeClass(M, "Exception", PyExc_RuntimeError,
                            "Base of the errors raised by the OptimaV2 Runtime (a RuntimeError).");
@@ -146,10 +134,6 @@ void registerExceptions(py::module_ &M) {
     py::object Instance = instanceFor(Error);
     PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(Instance.ptr())), Instance.ptr());
   });
-
-  // Runtime threads must stop taking the GIL before the interpreter starts finalizing.
-  py::module_::import("atexit").attr("register")(
-      py::cpp_function([] { Finalizing.store(true, std::memory_order_release); }));
 }
 
 } // namespace optima_v2::python

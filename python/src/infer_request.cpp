@@ -43,10 +43,11 @@ void releaseSelf(PyObject *Self) {
 }
 
 void runPythonCallback(const std::shared_ptr<CallbackTarget> &Target, std::exception_ptr Error) {
-  if (!Target->Alive.load(std::memory_order_acquire) || isPythonFinalizing())
+  PythonEntry Entry; // outlives Gil below
+  if (!Entry.allowed() || !Target->Alive.load(std::memory_order_acquire))
     return;
   py::gil_scoped_acquire Gil;
-  if (!Target->Alive.load(std::memory_order_acquire) || isPythonFinalizing())
+  if (!Target->Alive.load(std::memory_order_acquire) || interpreterFinalizing())
     return;
   PyObject *Self = Target->Self;
   Py_INCREF(Self);

@@ -5,6 +5,7 @@ namespace optima_v2::python {
 namespace {
 void initModule(py::module_ &M) {
   M.doc() = "OptimaV2 Runtime binding (use `import optima_v2.runtime as rt`).";
+  registerInterpreterExit(M);
   registerExceptions(M);
   registerEnums(M);
   registerStructs(M);

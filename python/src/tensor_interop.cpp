@@ -66,11 +66,12 @@ struct DLPackHolder {
 
 // Consumers may call the deleter from any thread, with or without the GIL.
 void releaseHolder(DLPackHolder *Holder) {
-  if (Py_IsInitialized()) {
+  PythonEntry Entry;
+  if (Entry.allowed() && Py_IsInitialized()) {
     PyGILState_STATE State = PyGILState_Ensure();
     Py_XDECREF(Holder->Owner);
     PyGILState_Release(State);
-  } // else: the interpreter is gone; the reference died with it
+  } // else: the interpreter exits; the reference dies with it
   delete Holder;
 }
 

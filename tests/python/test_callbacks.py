@@ -239,6 +239,40 @@ def test_request_destroyed_while_callbacks_pending_does_not_deadlock(tmp_path):
     assert "done" in result.stdout
 
 
+def test_exit_while_callbacks_keep_restarting_requests(tmp_path):
+    """Callbacks queue for the GIL without pause while the interpreter exits.
+
+    A runtime thread that takes the GIL once finalization began is ended by the interpreter (a
+    forced unwind through the runtime: abort). Before the atexit handler waited for the threads on
+    their way in, every one of these runs aborted.
+    """
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {str(REPO / "tests" / "python")!r})
+        import numpy as np
+        import optima_v2.runtime as rt
+        from conftest import write_slow_model
+        from pathlib import Path
+        path, _ = write_slow_model(Path(sys.argv[1]), size=32, depth=1)
+        model = rt.Context().load_model(str(path))
+        keep = [model.create_request() for _ in range(8)]
+        for r in keep:
+            r.set_inputs(np.ones((32, 32), np.float32))
+            r.set_callback(lambda r, e: r.infer())
+            r.infer()
+        time.sleep(0.05)
+        print("done", flush=True)
+        """
+    )
+    for run in range(3):
+        folder = str(tmp_path / f"small{run}")
+        result = subprocess.run([sys.executable, "-c", script, folder], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "done" in result.stdout
+        assert "callback threw" not in result.stderr
+
+
 # --- exceptions delivered to callbacks (simulated accelerator with fault injection) --------------
 def write_failing_accel_model(folder, plan):
     path = write_add_model(folder, "F32", (4,), framework="OpenCL", device="NVIDIA:0")
