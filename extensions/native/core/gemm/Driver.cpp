@@ -107,10 +107,21 @@ void packPanel(const Problem &P, size_t K0, size_t Kc, size_t N0, size_t N1, flo
     gemm::packB(P.B, P.Ldb, P.TransB, K0, Kc, N0, N1, P.Isa->NR, Dst);
 }
 
+// Rows per microkernel call for a block of Rows rows. Pre-packed A comes in MR-row blocks;
+// packed here, the rows split evenly instead (49 = 10+10+10+10+9, not 4 x 12 + 1): a one-row
+// tile keeps two accumulators and waits on FMA latency, several times slower per row.
+size_t tileStep(const Problem &P, size_t Rows) {
+  const size_t MR = P.Isa->MR;
+  if (P.PA || Rows <= MR)
+    return MR;
+  const size_t Tiles = (Rows + MR - 1) / MR;
+  return (Rows + Tiles - 1) / Tiles;
+}
+
 // Only when a thread's packing buffer cannot be allocated (B not pre-packed): one B sliver at a
 // time on the stack, slower (A is re-packed per sliver) but the same results.
 void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
-  const size_t MR = P.Isa->MR, NR = P.Isa->NR;
+  const size_t NR = P.Isa->NR;
   alignas(64) float ABuf[MaxMR * KC];
   alignas(64) float BBuf[MaxNR * KC];
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
@@ -121,8 +132,9 @@ void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
       if (Kc)
         packPanel(P, K0, Kc, J0, J0 + Width, BBuf);
       const float *Sliver = BBuf;
-      for (size_t I0 = M0; I0 < M1; I0 += MR) {
-        const size_t Rows = std::min(MR, M1 - I0);
+      const size_t Step = tileStep(P, M1 - M0);
+      for (size_t I0 = M0; I0 < M1; I0 += Step) {
+        const size_t Rows = std::min(Step, M1 - I0);
         const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
         float *CRow = P.C + I0 * P.Ldc + J0;
         P.Isa->Kernel(Kc, Ap, Sliver, NR, nullptr, CRow, P.Ldc, Rows, Width, P.Alpha,
@@ -187,8 +199,9 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
       else if (TailJ < Nc1)
         gemm::packB(P.B, P.Ldb, false, K0, Kc, TailJ, Nc1, NR, BBuf);
       const size_t *Off = InPlace ? P.ROff + K0 : nullptr;
-      for (size_t I0 = M0; I0 < M1; I0 += MR) {
-        const size_t Rows = std::min(MR, M1 - I0);
+      const size_t Step = tileStep(P, M1 - M0);
+      for (size_t I0 = M0; I0 < M1; I0 += Step) {
+        const size_t Rows = std::min(Step, M1 - I0);
         const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
         float *CRow = P.C + I0 * P.Ldc;
         for (size_t J0 = Nc0; J0 < Nc1; J0 += NR) {

@@ -7,25 +7,44 @@
 
 namespace optima_v2::native::gemm {
 
+namespace {
+
+template <size_t Rows>
+void copyTransposedRows(const float *Src, size_t Lda, size_t Kc, size_t MR, float *Dst) {
+  for (size_t K = 0; K < Kc; ++K)
+    std::memcpy(Dst + K * MR, Src + K * Lda, Rows * sizeof(float));
+}
+
+} // namespace
+
 void packA(const float *A, size_t Lda, bool TransA, size_t I0, size_t Rows, size_t K0, size_t Kc,
            size_t MR, float *Dst) {
   if (TransA) { // op(A)(i, k) = A[k][i]: each k reads Rows contiguous floats
     const float *Src = A + K0 * Lda + I0;
-    // Full blocks copy a constant size (inlined moves; a memcpy call per k cost more than the
-    // copy when A is a small transposed operand, e.g. the pixels of a 7x7 conv as Y^T).
+    // Constant-size copies (inlined moves): a memcpy call per k cost more than the copy when A
+    // is a small transposed operand, e.g. the pixels of a 7x7 conv as Y^T.
     switch (Rows) {
-    case 4:
-      for (size_t K = 0; K < Kc; ++K)
-        std::memcpy(Dst + K * MR, Src + K * Lda, 4 * sizeof(float));
-      return;
-    case 6:
-      for (size_t K = 0; K < Kc; ++K)
-        std::memcpy(Dst + K * MR, Src + K * Lda, 6 * sizeof(float));
-      return;
-    case 12:
-      for (size_t K = 0; K < Kc; ++K)
-        std::memcpy(Dst + K * MR, Src + K * Lda, 12 * sizeof(float));
-      return;
+#define OPTIMA_V2_PACK_CASE(N)                                                                 \
+  case N:                                                                                      \
+    copyTransposedRows<N>(Src, Lda, Kc, MR, Dst);                                              \
+    return;
+      OPTIMA_V2_PACK_CASE(1)
+      OPTIMA_V2_PACK_CASE(2)
+      OPTIMA_V2_PACK_CASE(3)
+      OPTIMA_V2_PACK_CASE(4)
+      OPTIMA_V2_PACK_CASE(5)
+      OPTIMA_V2_PACK_CASE(6)
+      OPTIMA_V2_PACK_CASE(7)
+      OPTIMA_V2_PACK_CASE(8)
+      OPTIMA_V2_PACK_CASE(9)
+      OPTIMA_V2_PACK_CASE(10)
+      OPTIMA_V2_PACK_CASE(11)
+      OPTIMA_V2_PACK_CASE(12)
+      OPTIMA_V2_PACK_CASE(13)
+      OPTIMA_V2_PACK_CASE(14)
+      OPTIMA_V2_PACK_CASE(15)
+      OPTIMA_V2_PACK_CASE(16)
+#undef OPTIMA_V2_PACK_CASE
     default:
       for (size_t K = 0; K < Kc; ++K)
         std::memcpy(Dst + K * MR, Src + K * Lda, Rows * sizeof(float));
