@@ -104,6 +104,12 @@ struct BPanelSource {
   const void *Self = nullptr;
 };
 
+// Columns [N0, N1) of sgemmPacked's C (Alpha 1), serially on the calling thread: for callers
+// that split a sequence of products over threads by columns themselves. N0 must be a multiple
+// of gemmTileWidth() (else nothing is computed); C points at column 0.
+void sgemmPackedColumns(const GemmShape &S, const float *A, const PackedB &B, float Beta, float *C,
+                        size_t N0, size_t N1);
+
 // Same as sgemm with op(A) given pre-packed (S.TransA and S.Lda are ignored; S.M and S.K must
 // equal A.m() and A.k()). With Src set, op(B) comes from Src.Pack and B/S.TransB/S.Ldb are
 // ignored. RowBias (S.M values, or null) is added to each row of C before Ep, while the tile is

@@ -3,8 +3,9 @@
 // run), on every GEMM microkernel this CPU supports, serial and threaded. Shapes cover one input
 // channel with one group (GEMM, not the depthwise direct path), several K panels (> 256 rows),
 // several N chunks (> 512 output pixels), output rows crossing sliver boundaries, small N (< NR),
-// small output planes with many filters (computed as Y^T = Col^T W^T), stride-1 2-D convs through
-// the shifted-rows GEMM and through im2col, strides, dilations,
+// small output planes with many filters (computed as Y^T = Col^T W^T, padded ones by row bands
+// that skip the padding kernel rows, output rows that read nothing but padding included),
+// stride-1 2-D convs through the shifted-rows GEMM and through im2col, strides, dilations,
 // asymmetric pads, groups, 1-D and 3-D, with and without bias, with a fused Relu.
 #include "ConvTestUtil.h"
 #include "NativeTestUtil.h"
@@ -103,6 +104,9 @@ const std::vector<Case> &cases() {
       {"stride 1 dilated asym pads", {2, 4, 17, 19}, {13, 4, 3, 2}, true, 1, {}, {2, 3}, {2, 0, 1, 3}, true},
       {"stride 1 wide rows, 2 groups", {1, 6, 9, 40}, {10, 3, 3, 3}, true, 2, {}, {}, {1, 1, 1, 1}},
       {"stride 1 no padding (lenet c3)", {1, 6, 14, 14}, {16, 6, 5, 5}, true, 1, {}, {}, {}, true},
+      {"small plane 5x5 kernel (row bands)", {1, 8, 6, 6}, {80, 8, 5, 5}, true, 1, {}, {}, {2, 2, 2, 2}, true},
+      {"small plane dilated asym pads (row bands)", {2, 16, 7, 7}, {96, 16, 3, 3}, false, 1, {}, {2, 1}, {2, 1, 1, 0}},
+      {"output rows in the padding only (row bands)", {1, 5, 2, 4}, {70, 5, 3, 3}, true, 1, {}, {}, {3, 1, 3, 1}, true},
   };
   return All;
 }
@@ -123,7 +127,8 @@ template <typename Fn> void forEachIsa(const Fn &Body) {
 
 // Every case with constant weights three ways (im2col materialised, im2col written straight
 // into packed panels, as ConvPanelIm2ColMinBytes picks at load; stride-1 2-D cases also through
-// the shifted-rows GEMM, the default for them) and with runtime weights.
+// the shifted-rows GEMM, and small padded planes through the row bands, the defaults for them)
+// and with runtime weights.
 TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
   const size_t Saved = nat::ConvPanelIm2ColMinBytes.load();
   forEachIsa([] {
@@ -134,6 +139,7 @@ TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
         for (unsigned Threads : {1u, 3u}) {
           nat::ConvPanelIm2ColMinBytes = Way == 1 ? 0 : size_t(1) << 40;
           nat::ConvShiftedRowsEnabled = Way >= 2;
+          nat::ConvRowBandsEnabled = Way >= 2;
           SCOPED_TRACE(Names[Way]);
           check(C, Way != 3, Threads);
           if (::testing::Test::HasFatalFailure())
@@ -142,6 +148,7 @@ TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
   });
   nat::ConvPanelIm2ColMinBytes = Saved;
   nat::ConvShiftedRowsEnabled = true;
+  nat::ConvRowBandsEnabled = true;
 }
 
 // Past the default threshold: the 4 MiB+ im2col matrix goes straight into packed panels; the

@@ -316,6 +316,17 @@ void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB 
   runProblem(P, Ctx);
 }
 
+void sgemmPackedColumns(const GemmShape &S, const float *A, const PackedB &B, float Beta, float *C,
+                        size_t N0, size_t N1) {
+  if (S.K != B.k() || S.N != B.n() || (S.K && S.N && !B.data()) || !B.isa() || N0 % B.isa()->NR)
+    return; // a caller bug; never read out of bounds
+  N1 = std::min(N1, S.N);
+  Problem P{B.isa(), S.M, S.N, S.K, A, S.Lda, S.TransA, nullptr, 0, false, &B, 1.0f, Beta, C, S.Ldc,
+            nullptr};
+  if (S.M && N0 < N1)
+    runBlock(P, 0, S.M, N0, N1);
+}
+
 void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float *B, float Beta,
                   float *C, const KernelContext *Ctx, const Epilogue *Ep,
                   const BPanelSource *Src, const float *RowBias) {

@@ -7,6 +7,7 @@
 #include "ConvGeometry.h"
 #include "GemmGeneric.h"
 #include "ShiftedRows.h"
+#include "RowBands.h"
 #include "../../simd/VecMath.h"
 
 #include <algorithm>
@@ -74,6 +75,8 @@ inline void convKernelCoords(const ConvGeometry &G, size_t K, int64_t *KPos) {
 inline std::atomic<size_t> ConvPanelIm2ColMinBytes{size_t(4) << 20};
 // Tests switch the shifted-rows path (ShiftedRows.h) off to reach im2col on the same shapes.
 inline std::atomic<bool> ConvShiftedRowsEnabled{true};
+// Tests switch the row-bands path (RowBands.h) off to reach plain Y^T on the same shapes.
+inline std::atomic<bool> ConvRowBandsEnabled{true};
 
 // Convolution over contiguous NC<spatial> data of compute type T (float, double or int32):
 //  - one input channel per group and several groups (depthwise and similar): direct
@@ -106,6 +109,8 @@ public:
   size_t scratchBytes() const {
     if (UseShifted)
       return Shifted.scratchBytes();
+    if (UseBands)
+      return Bands.scratchBytes();
     const size_t Col = How == Method::Im2Col && !PanelIm2Col
                            ? G.GroupChannels * G.KernelSize * G.OutPlane * sizeof(T)
                            : 0;
@@ -134,6 +139,11 @@ public:
           roundUp(G.OutPlane, MR) * roundUp(G.GroupFilters, NR) <
               roundUp(G.OutPlane, NR) * roundUp(G.GroupFilters, MR);
       if ((G.OutPlane < 2 * NR || TransposedPadsLess) && G.GroupFilters >= 2 * NR) {
+        if (How == Method::Im2Col && ConvRowBandsEnabled.load() && Bands.plan(G)) {
+          Bands.packWeights(W);
+          UseBands = true;
+          return;
+        }
         std::vector<PackedB> Packs(G.Groups);
         for (size_t Gi = 0; Gi < G.Groups; ++Gi)
           Packs[Gi].pack(KRows, G.GroupFilters, true, W + Gi * G.GroupFilters * KRows, KRows);
@@ -151,7 +161,7 @@ public:
       (void)W;
     }
   }
-  bool weightsPacked() const { return !PackedW.empty() || !PackedWT.empty(); }
+  bool weightsPacked() const { return !PackedW.empty() || !PackedWT.empty() || UseBands; }
   // Refuses an im2col buffer past the tensor size cap.
   void checkScratch(const NodeContext &Ctx) const {
     if (How == Method::Im2Col &&
@@ -507,6 +517,13 @@ private:
           }
         }
         if constexpr (std::is_same_v<T, float>) {
+          if (UseBands) {
+            Bands.run(Ctx, Gi, In, B ? B + Gi * G.GroupFilters : nullptr, Ep, Out,
+                     reinterpret_cast<std::byte *>(Col));
+            continue;
+          }
+        }
+        if constexpr (std::is_same_v<T, float>) {
           if (UseShifted) {
             Shifted.run(Ctx, PackedW[Gi], In, B ? B + Gi * G.GroupFilters : nullptr, Ep, Out,
                         reinterpret_cast<std::byte *>(Col));
@@ -554,6 +571,8 @@ private:
   bool PanelIm2Col = false;      // with PackedW: im2col straight into packed B panels
   ShiftedRows Shifted;           // with PackedW: planned for stride-1 2-D convs (UseShifted)
   bool UseShifted = false;
+  RowBands Bands;                // small padded output planes: Y^T without padding kernel rows
+  bool UseBands = false;
 };
 
 } // namespace optima_v2::native
