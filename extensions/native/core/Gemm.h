@@ -110,6 +110,21 @@ struct BPanelSource {
 void sgemmPackedColumns(const GemmShape &S, const float *A, const PackedB &B, float Beta, float *C,
                         size_t N0, size_t N1);
 
+// op(A) as an implicit-GEMM view whose rows are the pixels of S.M / Width lines of Width
+// pixels: A(i, k) = Base[Offsets[k] + Line(i) * Pitch + Column(i)] (K offsets), e.g. a
+// stride-1 convolution's padded input, where row k of im2col is the input shifted by kernel
+// position k. Read in place by the microkernel (tiles never cross a line) instead of packed.
+struct ARowTable {
+  const float *Base = nullptr;
+  const size_t *Offsets = nullptr;
+  size_t Width = 0, Pitch = 0;
+};
+
+// Columns [N0, N1) of C = op(A) B (Alpha 1) with op(A) an ARowTable and B pre-packed, serially
+// (as sgemmPackedColumns). S.M must be a multiple of A.Width; S.TransA and S.Lda are ignored.
+void sgemmARowsColumns(const GemmShape &S, const ARowTable &A, const PackedB &B, float Beta,
+                       float *C, size_t N0, size_t N1);
+
 // Same as sgemm with op(A) given pre-packed (S.TransA and S.Lda are ignored; S.M and S.K must
 // equal A.m() and A.k()). With Src set, op(B) comes from Src.Pack and B/S.TransB/S.Ldb are
 // ignored. RowBias (S.M values, or null) is added to each row of C before Ep, while the tile is

@@ -327,6 +327,41 @@ void sgemmPackedColumns(const GemmShape &S, const float *A, const PackedB &B, fl
     runBlock(P, 0, S.M, N0, N1);
 }
 
+void sgemmARowsColumns(const GemmShape &S, const ARowTable &A, const PackedB &B, float Beta,
+                       float *C, size_t N0, size_t N1) {
+  const IsaTable *Isa = B.isa();
+  if (S.K != B.k() || S.N != B.n() || (S.K && S.N && !B.data()) || !Isa || N0 % Isa->NR ||
+      !A.Width || S.M % A.Width || (S.K && (!A.Base || !A.Offsets)))
+    return; // a caller bug; never read out of bounds
+  N1 = std::min(N1, S.N);
+  if (!S.M || N0 >= N1)
+    return;
+  const size_t MR = Isa->MR, NR = Isa->NR, Npad = (S.N + NR - 1) / NR * NR;
+  const size_t Lines = S.M / A.Width;
+  // Even tiles within a line (14 = 7 + 7, 56 = 12 + 4 x 11): the rows of a tile are
+  // consecutive floats of the input.
+  const size_t Tiles = (A.Width + MR - 1) / MR, Step = (A.Width + Tiles - 1) / Tiles;
+  for (size_t Nc0 = N0; Nc0 < N1; Nc0 += NC) {
+    const size_t Nc1 = std::min(N1, Nc0 + NC);
+    for (size_t K0 = 0; K0 < S.K || K0 == 0; K0 += KC) {
+      const size_t Kc = std::min(KC, S.K - K0);
+      const float *Panel = Kc ? B.data() + K0 * Npad + Nc0 * Kc : nullptr;
+      const float BetaK = K0 == 0 ? Beta : 1.0f;
+      for (size_t Line = 0; Line < Lines; ++Line)
+        for (size_t X0 = 0; X0 < A.Width; X0 += Step) {
+          const size_t Rows = std::min(Step, A.Width - X0);
+          const float *Ap = A.Base + Line * A.Pitch + X0;
+          float *CRow = C + (Line * A.Width + X0) * S.Ldc;
+          for (size_t J0 = Nc0; J0 < Nc1; J0 += NR)
+            Isa->KernelAOff(Kc, Ap, A.Offsets + K0, Panel ? Panel + (J0 - Nc0) * Kc : nullptr,
+                            CRow + J0, S.Ldc, Rows, std::min(NR, Nc1 - J0), BetaK);
+        }
+      if (S.K == 0)
+        break;
+    }
+  }
+}
+
 void sgemmPackedA(const GemmShape &S, float Alpha, const PackedA &A, const float *B, float Beta,
                   float *C, const KernelContext *Ctx, const Epilogue *Ep,
                   const BPanelSource *Src, const float *RowBias) {

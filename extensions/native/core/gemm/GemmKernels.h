@@ -16,11 +16,18 @@ using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t B
                              const size_t *Off, float *C, size_t Ldc, size_t M, size_t N,
                              float Alpha, float Beta);
 
+// The same tile with A read in place through an offset table: A(r, k) = A[AOff[k] + r] (an
+// implicit-GEMM view whose rows are consecutive pixels of a padded convolution input: no A
+// packing), B packed (rows NR floats apart), Alpha 1.
+using MicroKernelAOff = void (*)(size_t K, const float *A, const size_t *AOff, const float *B,
+                                 float *C, size_t Ldc, size_t M, size_t N, float Beta);
+
 struct IsaTable {
   const char *Name;
   int Id; // GemmIsa
   size_t MR, NR;
   MicroKernel Kernel;
+  MicroKernelAOff KernelAOff;
 };
 
 extern const IsaTable GenericTable;

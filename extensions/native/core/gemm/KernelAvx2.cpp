@@ -14,11 +14,16 @@ constexpr size_t MR = 6, NR = 16;
 // Lane masks for maskload/maskstore: the first N lanes of (MaskTable + 8 - N).
 alignas(64) const int MaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
-// Off: B's rows through an offset table (see MicroKernel) instead of a fixed stride.
-template <int Rows, int Vecs, bool Off>
+// Off: B's rows through an offset table (see MicroKernel) instead of a fixed stride; AOff: A's
+// rows through one instead (Offs is then A's table, see MicroKernelAOff), A read in place.
+enum class Via { Packed, Off, AOff };
+
+template <int Rows, int Vecs, Via Mode>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Offs, float *C,
           size_t Ldc, size_t N, const float *AlphaBeta) {
+  constexpr bool Off = Mode == Via::Off, AOff = Mode == Via::AOff;
   const float *const B0Row = B;
+  const float *const A0 = Ap;
   __m256 Acc[Rows][Vecs];
 #pragma GCC unroll 6
   for (int R = 0; R < Rows; ++R)
@@ -28,6 +33,8 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
   for (size_t Kk = 0; Kk < K; ++Kk) {
     if (Off)
       B = B0Row + Offs[Kk];
+    if (AOff)
+      Ap = A0 + Offs[Kk];
     __m256 B0 = _mm256_loadu_ps(B);
     __m256 B1 = Vecs > 1 ? _mm256_loadu_ps(B + 8) : B0;
 #pragma GCC unroll 6
@@ -37,7 +44,8 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
       if (Vecs > 1)
         Acc[R][Vecs - 1] = _mm256_fmadd_ps(Av, B1, Acc[R][Vecs - 1]);
     }
-    Ap += MR;
+    if (!AOff)
+      Ap += MR;
     if (!Off)
       B += BStride;
   }
@@ -70,7 +78,7 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
 using TileFn = void (*)(size_t, const float *, const float *, size_t, const size_t *, float *,
                         size_t, size_t, const float *);
 
-template <int Vecs, bool Off>
+template <int Vecs, Via Off>
 constexpr TileFn Tiles[MR] = {tile<1, Vecs, Off>, tile<2, Vecs, Off>, tile<3, Vecs, Off>,
                               tile<4, Vecs, Off>, tile<5, Vecs, Off>, tile<6, Vecs, Off>};
 
@@ -78,13 +86,20 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
             float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta) {
   const float AlphaBeta[2] = {Alpha, Beta};
   const bool Wide = N > 8;
-  TileFn Fn = Off ? (Wide ? Tiles<2, true> : Tiles<1, true>)[M - 1]
-                  : (Wide ? Tiles<2, false> : Tiles<1, false>)[M - 1];
+  TileFn Fn = Off ? (Wide ? Tiles<2, Via::Off> : Tiles<1, Via::Off>)[M - 1]
+                  : (Wide ? Tiles<2, Via::Packed> : Tiles<1, Via::Packed>)[M - 1];
   Fn(K, Ap, B, BStride, Off, C, Ldc, N, AlphaBeta);
+}
+
+void kernelAOff(size_t K, const float *A, const size_t *AOff, const float *B, float *C, size_t Ldc,
+                size_t M, size_t N, float Beta) {
+  const float AlphaBeta[2] = {1.0f, Beta};
+  TileFn Fn = (N > 8 ? Tiles<2, Via::AOff> : Tiles<1, Via::AOff>)[M - 1];
+  Fn(K, A, B, NR, AOff, C, Ldc, N, AlphaBeta);
 }
 
 } // namespace
 
-extern const IsaTable Avx2Table = {"avx2", 1, MR, NR, kernel};
+extern const IsaTable Avx2Table = {"avx2", 1, MR, NR, kernel, kernelAOff};
 
 } // namespace optima_v2::native::gemm

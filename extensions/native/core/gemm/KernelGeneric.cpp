@@ -8,18 +8,19 @@ namespace {
 
 constexpr size_t MR = 4, NR = 16;
 
+// Off: B's rows through an offset table; AOff: A's rows through one (then Off is A's table).
 template <int Rows>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off, float *C,
-          size_t Ldc, size_t N, float Alpha, float Beta) {
+          size_t Ldc, size_t N, float Alpha, float Beta, bool AOff = false) {
   float Acc[Rows][NR] = {};
   for (size_t Kk = 0; Kk < K; ++Kk) {
-    const float *Bk = Off ? B + Off[Kk] : B + Kk * BStride;
+    const float *Bk = Off && !AOff ? B + Off[Kk] : B + Kk * BStride;
+    const float *Ak = AOff ? Ap + Off[Kk] : Ap + Kk * MR;
     for (int R = 0; R < Rows; ++R) {
-      const float Av = Ap[R];
+      const float Av = Ak[R];
       for (size_t J = 0; J < NR; ++J)
         Acc[R][J] += Av * Bk[J];
     }
-    Ap += MR;
   }
   for (int R = 0; R < Rows; ++R) {
     float *Cp = C + size_t(R) * Ldc;
@@ -46,8 +47,22 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
   }
 }
 
+void kernelAOff(size_t K, const float *A, const size_t *AOff, const float *B, float *C, size_t Ldc,
+                size_t M, size_t N, float Beta) {
+  switch (M) {
+  case 1:
+    return tile<1>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+  case 2:
+    return tile<2>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+  case 3:
+    return tile<3>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+  default:
+    return tile<4>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+  }
+}
+
 } // namespace
 
-extern const IsaTable GenericTable = {"generic", 0, MR, NR, kernel};
+extern const IsaTable GenericTable = {"generic", 0, MR, NR, kernel, kernelAOff};
 
 } // namespace optima_v2::native::gemm

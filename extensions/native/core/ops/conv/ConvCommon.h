@@ -75,6 +75,8 @@ inline void convKernelCoords(const ConvGeometry &G, size_t K, int64_t *KPos) {
 inline std::atomic<size_t> ConvPanelIm2ColMinBytes{size_t(4) << 20};
 // Tests switch the shifted-rows path (ShiftedRows.h) off to reach im2col on the same shapes.
 inline std::atomic<bool> ConvShiftedRowsEnabled{true};
+// Stride-1 convs with output planes up to this many pixels take the row bands (RowBands.h).
+constexpr size_t RowBandsMaxPlane = 4096;
 // Tests switch the row-bands path (RowBands.h) off to reach plain Y^T on the same shapes.
 inline std::atomic<bool> ConvRowBandsEnabled{true};
 
@@ -138,12 +140,18 @@ public:
           How == Method::Pointwise && KRows >= 256 &&
           roundUp(G.OutPlane, MR) * roundUp(G.GroupFilters, NR) <
               roundUp(G.OutPlane, NR) * roundUp(G.GroupFilters, MR);
+      bool Stride1 = true;
+      for (size_t D = 0; D < G.Rank; ++D)
+        Stride1 = Stride1 && G.Stride[D] == 1;
+      const bool BandsFit =
+          How == Method::Im2Col ? G.OutPlane < 2 * NR || (Stride1 && G.OutPlane <= RowBandsMaxPlane)
+                                : G.OutPlane < 2 * NR || TransposedPadsLess;
+      if (BandsFit && G.GroupFilters >= 2 * NR && ConvRowBandsEnabled.load() && Bands.plan(G)) {
+        Bands.packWeights(W);
+        UseBands = true;
+        return;
+      }
       if ((G.OutPlane < 2 * NR || TransposedPadsLess) && G.GroupFilters >= 2 * NR) {
-        if (How == Method::Im2Col && ConvRowBandsEnabled.load() && Bands.plan(G)) {
-          Bands.packWeights(W);
-          UseBands = true;
-          return;
-        }
         std::vector<PackedB> Packs(G.Groups);
         for (size_t Gi = 0; Gi < G.Groups; ++Gi)
           Packs[Gi].pack(KRows, G.GroupFilters, true, W + Gi * G.GroupFilters * KRows, KRows);

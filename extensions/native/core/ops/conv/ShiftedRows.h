@@ -60,7 +60,7 @@ public:
     const float *X = In;
     if (Padded) {
       float *P = reinterpret_cast<float *>(Scratch);
-      pad(Ctx, In, P);
+      padPlanes(Ctx, Geo, PadH, PadW, In, P);
       X = P;
     }
     float *Wide = reinterpret_cast<float *>(Scratch + round64(paddedFloats() * sizeof(float)));
@@ -94,19 +94,6 @@ private:
   // N = (OH - 1) W' + OW the last element read is c = Cg - 1, kh = KH - 1, kw = KW - 1 at column
   // N - 1: (Cg - 1) H'W' + (KH - 1) DH W' + (KW - 1) DW + (OH - 1) W' + OW - 1 = Cg H'W' - 1.
   size_t wideFloats() const { return (size_t(Geo.Out[0]) - 1) * PadW + size_t(Geo.Out[1]); }
-
-  void pad(const KernelContext &Ctx, const float *In, float *P) const {
-    const size_t IH = size_t(Geo.In[0]), IW = size_t(Geo.In[1]);
-    const size_t Top = size_t(Geo.PadBegin[0]), Left = size_t(Geo.PadBegin[1]);
-    const size_t Plane = PadH * PadW;
-    const size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, Plane));
-    Ctx.parallelFor(Geo.GroupChannels, Grain, [&](size_t Begin, size_t End) {
-      std::memset(P + Begin * Plane, 0, (End - Begin) * Plane * sizeof(float));
-      for (size_t C = Begin; C < End; ++C)
-        for (size_t H = 0; H < IH; ++H)
-          copyRun(P + (C * PadH + Top + H) * PadW + Left, In + (C * IH + H) * IW, IW);
-    });
-  }
 
   ConvGeometry Geo;
   size_t PadH = 0, PadW = 0;
