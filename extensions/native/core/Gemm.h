@@ -111,13 +111,14 @@ void sgemmPackedColumns(const GemmShape &S, const float *A, const PackedB &B, fl
                         size_t N0, size_t N1);
 
 // op(A) as an implicit-GEMM view whose rows are the pixels of S.M / Width lines of Width
-// pixels: A(i, k) = Base[Offsets[k] + Line(i) * Pitch + Column(i)] (K offsets), e.g. a
-// stride-1 convolution's padded input, where row k of im2col is the input shifted by kernel
-// position k. Read in place by the microkernel (tiles never cross a line) instead of packed.
+// pixels: A(i, k) = Base[Offsets[k] + Line(i) * Pitch + Column(i) * Step] (K offsets, Step 1
+// or 2), e.g. a convolution's padded input, where row k of im2col is the input shifted by
+// kernel position k and read with the conv's stride. Read in place by the microkernel (tiles
+// never cross a line) instead of packed.
 struct ARowTable {
   const float *Base = nullptr;
   const size_t *Offsets = nullptr;
-  size_t Width = 0, Pitch = 0;
+  size_t Width = 0, Pitch = 0, Step = 1;
 };
 
 // Columns [N0, N1) of C = op(A) B (Alpha 1) with op(A) an ARowTable and B pre-packed, serially

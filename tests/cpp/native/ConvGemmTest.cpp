@@ -107,8 +107,10 @@ const std::vector<Case> &cases() {
       {"small plane 5x5 kernel (row bands)", {1, 8, 6, 6}, {80, 8, 5, 5}, true, 1, {}, {}, {2, 2, 2, 2}, true},
       {"small plane dilated asym pads (row bands)", {2, 16, 7, 7}, {96, 16, 3, 3}, false, 1, {}, {2, 1}, {2, 1, 1, 0}},
       {"output rows in the padding only (row bands)", {1, 5, 2, 4}, {70, 5, 3, 3}, true, 1, {}, {}, {3, 1, 3, 1}, true},
-      {"row bands read in place, rows split", {2, 20, 20, 23}, {69, 20, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true},
-      {"row bands in place, dilated wide kernel", {1, 12, 16, 18}, {70, 12, 3, 5}, true, 1, {}, {2, 2}, {2, 4, 1, 3}},
+      {"row bands read in place, rows split", {2, 24, 20, 23}, {69, 24, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true},
+      {"row bands in place, dilated wide kernel", {1, 13, 16, 18}, {70, 13, 3, 5}, true, 1, {}, {2, 2}, {2, 4, 1, 3}},
+      {"row bands in place, stride 2", {1, 24, 17, 20}, {70, 24, 3, 3}, true, 1, {2, 2}, {}, {1, 1, 1, 1}, true},
+      {"row bands in place, strides 3 x 2, no padding", {1, 22, 20, 21}, {66, 22, 3, 3}, false, 1, {3, 2}, {}, {0, 0, 0, 0}},
   };
   return All;
 }

@@ -331,7 +331,7 @@ void sgemmARowsColumns(const GemmShape &S, const ARowTable &A, const PackedB &B,
                        float *C, size_t N0, size_t N1) {
   const IsaTable *Isa = B.isa();
   if (S.K != B.k() || S.N != B.n() || (S.K && S.N && !B.data()) || !Isa || N0 % Isa->NR ||
-      !A.Width || S.M % A.Width || (S.K && (!A.Base || !A.Offsets)))
+      !A.Width || S.M % A.Width || (S.K && (!A.Base || !A.Offsets)) || A.Step < 1 || A.Step > 2)
     return; // a caller bug; never read out of bounds
   N1 = std::min(N1, S.N);
   if (!S.M || N0 >= N1)
@@ -350,10 +350,10 @@ void sgemmARowsColumns(const GemmShape &S, const ARowTable &A, const PackedB &B,
       for (size_t Line = 0; Line < Lines; ++Line)
         for (size_t X0 = 0; X0 < A.Width; X0 += Step) {
           const size_t Rows = std::min(Step, A.Width - X0);
-          const float *Ap = A.Base + Line * A.Pitch + X0;
+          const float *Ap = A.Base + Line * A.Pitch + X0 * A.Step;
           float *CRow = C + (Line * A.Width + X0) * S.Ldc;
           for (size_t J0 = Nc0; J0 < Nc1; J0 += NR)
-            Isa->KernelAOff(Kc, Ap, A.Offsets + K0, Panel ? Panel + (J0 - Nc0) * Kc : nullptr,
+            Isa->KernelAOff(Kc, Ap, A.Offsets + K0, A.Step, Panel ? Panel + (J0 - Nc0) * Kc : nullptr,
                             CRow + J0, S.Ldc, Rows, std::min(NR, Nc1 - J0), BetaK);
         }
       if (S.K == 0)

@@ -16,11 +16,12 @@ using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t B
                              const size_t *Off, float *C, size_t Ldc, size_t M, size_t N,
                              float Alpha, float Beta);
 
-// The same tile with A read in place through an offset table: A(r, k) = A[AOff[k] + r] (an
-// implicit-GEMM view whose rows are consecutive pixels of a padded convolution input: no A
-// packing), B packed (rows NR floats apart), Alpha 1.
-using MicroKernelAOff = void (*)(size_t K, const float *A, const size_t *AOff, const float *B,
-                                 float *C, size_t Ldc, size_t M, size_t N, float Beta);
+// The same tile with A read in place through an offset table: A(r, k) = A[AOff[k] + r * Step],
+// Step 1 or 2 (an implicit-GEMM view whose rows are pixels of one output row of a padded
+// convolution input, stride Step: no A packing), B packed (rows NR floats apart), Alpha 1.
+using MicroKernelAOff = void (*)(size_t K, const float *A, const size_t *AOff, size_t Step,
+                                 const float *B, float *C, size_t Ldc, size_t M, size_t N,
+                                 float Beta);
 
 struct IsaTable {
   const char *Name;

@@ -12,13 +12,15 @@ namespace {
 constexpr size_t MR = 12, NR = 32;
 
 // Off: B's rows through an offset table (see MicroKernel) instead of a fixed stride; AOff: A's
-// rows through one instead (Offs is then A's table, see MicroKernelAOff), A read in place.
-enum class Via { Packed, Off, AOff };
+// rows through one instead (Offs is then A's table, see MicroKernelAOff), A read in place with
+// its rows 1 (AOff) or 2 (AOff2) floats apart.
+enum class Via { Packed, Off, AOff, AOff2 };
 
 template <int Rows, int Vecs, Via Mode>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Offs, float *C,
           size_t Ldc, size_t N, const float *AlphaBeta) {
-  constexpr bool Off = Mode == Via::Off, AOff = Mode == Via::AOff;
+  constexpr bool Off = Mode == Via::Off, AOff = Mode == Via::AOff || Mode == Via::AOff2;
+  constexpr int AStep = Mode == Via::AOff2 ? 2 : 1;
   const float *const B0Row = B;
   const float *const A0 = Ap;
   __m512 Acc[Rows][Vecs];
@@ -36,7 +38,7 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
     __m512 B1 = Vecs > 1 ? _mm512_loadu_ps(B + 16) : B0;
 #pragma GCC unroll 12
     for (int R = 0; R < Rows; ++R) {
-      __m512 Av = _mm512_set1_ps(Ap[R]);
+      __m512 Av = _mm512_set1_ps(Ap[R * AStep]);
       Acc[R][0] = _mm512_fmadd_ps(Av, B0, Acc[R][0]);
       if (Vecs > 1)
         Acc[R][Vecs - 1] = _mm512_fmadd_ps(Av, B1, Acc[R][Vecs - 1]);
@@ -88,10 +90,11 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
   Fn(K, Ap, B, BStride, Off, C, Ldc, N, AlphaBeta);
 }
 
-void kernelAOff(size_t K, const float *A, const size_t *AOff, const float *B, float *C, size_t Ldc,
-                size_t M, size_t N, float Beta) {
+void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const float *B, float *C,
+                size_t Ldc, size_t M, size_t N, float Beta) {
   const float AlphaBeta[2] = {1.0f, Beta};
-  TileFn Fn = (N > 16 ? Tiles<2, Via::AOff> : Tiles<1, Via::AOff>)[M - 1];
+  TileFn Fn = Step == 2 ? (N > 16 ? Tiles<2, Via::AOff2> : Tiles<1, Via::AOff2>)[M - 1]
+                        : (N > 16 ? Tiles<2, Via::AOff> : Tiles<1, Via::AOff>)[M - 1];
   Fn(K, A, B, NR, AOff, C, Ldc, N, AlphaBeta);
 }
 

@@ -8,16 +8,18 @@ namespace {
 
 constexpr size_t MR = 4, NR = 16;
 
-// Off: B's rows through an offset table; AOff: A's rows through one (then Off is A's table).
+// Off: B's rows through an offset table; AStep != 0: A's rows through one (then Off is A's
+// table), A(r, k) = Ap[Off[k] + r * AStep].
 template <int Rows>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off, float *C,
-          size_t Ldc, size_t N, float Alpha, float Beta, bool AOff = false) {
+          size_t Ldc, size_t N, float Alpha, float Beta, size_t AStep = 0) {
+  const bool AOff = AStep != 0;
   float Acc[Rows][NR] = {};
   for (size_t Kk = 0; Kk < K; ++Kk) {
     const float *Bk = Off && !AOff ? B + Off[Kk] : B + Kk * BStride;
     const float *Ak = AOff ? Ap + Off[Kk] : Ap + Kk * MR;
     for (int R = 0; R < Rows; ++R) {
-      const float Av = Ak[R];
+      const float Av = AOff ? Ak[R * AStep] : Ak[R];
       for (size_t J = 0; J < NR; ++J)
         Acc[R][J] += Av * Bk[J];
     }
@@ -47,17 +49,17 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
   }
 }
 
-void kernelAOff(size_t K, const float *A, const size_t *AOff, const float *B, float *C, size_t Ldc,
-                size_t M, size_t N, float Beta) {
+void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const float *B, float *C,
+                size_t Ldc, size_t M, size_t N, float Beta) {
   switch (M) {
   case 1:
-    return tile<1>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+    return tile<1>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
   case 2:
-    return tile<2>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+    return tile<2>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
   case 3:
-    return tile<3>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+    return tile<3>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
   default:
-    return tile<4>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, true);
+    return tile<4>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
   }
 }
 

@@ -75,7 +75,8 @@ inline void convKernelCoords(const ConvGeometry &G, size_t K, int64_t *KPos) {
 inline std::atomic<size_t> ConvPanelIm2ColMinBytes{size_t(4) << 20};
 // Tests switch the shifted-rows path (ShiftedRows.h) off to reach im2col on the same shapes.
 inline std::atomic<bool> ConvShiftedRowsEnabled{true};
-// Stride-1 convs with output planes up to this many pixels take the row bands (RowBands.h).
+// 2-D convs with a column stride of 1 or 2 and output planes up to this many pixels take the
+// row bands (RowBands.h).
 constexpr size_t RowBandsMaxPlane = 4096;
 // Tests switch the row-bands path (RowBands.h) off to reach plain Y^T on the same shapes.
 inline std::atomic<bool> ConvRowBandsEnabled{true};
@@ -128,23 +129,27 @@ public:
       if (How == Method::Direct)
         return;
       const size_t KRows = G.GroupChannels * G.KernelSize;
-      // Output planes narrower than two tile widths (7x7 = 49 with 32-wide tiles) waste up to
-      // half of each vector as C columns; as Y^T = Col^T W^T the filters become the columns
-      // and the few pixels the rows, where a short last block costs little. Deep pointwise
-      // convs (no im2col either way; enough depth to pay for transposing the result back) also
-      // take it when that pads less (14x14 = 196: 224 columns vs 204 rows; 576->96 at 14x14:
-      // 0.239 -> 0.229 ms, while 96->576 slowed down).
+      // Y^T = Col^T W^T, the filters as the columns and the pixels as the rows: output planes
+      // narrower than two tile widths (7x7 = 49 with 32-wide tiles) would waste up to half of
+      // each vector as C columns, where a short last row block costs little; deep pointwise
+      // convs (enough depth to pay for transposing the result back) when that pads less (14x14
+      // = 196: 224 columns vs 204 rows; 576->96 at 14x14: 0.239 -> 0.229 ms, while 96->576
+      // slowed down). With the input read in place and the padding kernel rows skipped (row
+      // bands), also 2-D kernels up to 64x64 output pixels: ResNet-18's 3x3 convs, 0.95-1.06x
+      // ORT's time where the other ways took 1.07-1.24x.
       const size_t NR = gemmTileWidth(), MR = gemmTileHeight();
       auto roundUp = [](size_t V, size_t To) { return (V + To - 1) / To * To; };
       const bool TransposedPadsLess =
           How == Method::Pointwise && KRows >= 256 &&
           roundUp(G.OutPlane, MR) * roundUp(G.GroupFilters, NR) <
               roundUp(G.OutPlane, NR) * roundUp(G.GroupFilters, MR);
-      bool Stride1 = true;
-      for (size_t D = 0; D < G.Rank; ++D)
-        Stride1 = Stride1 && G.Stride[D] == 1;
+      // Larger planes only when the transpose back is small next to the product: not 1x1
+      // (64->128 1x1 stride 2 at 56x56: 1.07x -> 1.20x ORT) nor shallow kernel rows, which
+      // also multiply the passes over Y^T (ResNet's 7x7 stem, 3 channels: 2.69 -> 2.97 ms).
+      const bool InPlace = G.Rank == 2 && (G.Stride[1] == 1 || G.Stride[1] == 2) &&
+                           G.KernelSize > 1 && G.GroupChannels * size_t(G.Kernel[1]) >= 64;
       const bool BandsFit =
-          How == Method::Im2Col ? G.OutPlane < 2 * NR || (Stride1 && G.OutPlane <= RowBandsMaxPlane)
+          How == Method::Im2Col ? G.OutPlane < 2 * NR || (InPlace && G.OutPlane <= RowBandsMaxPlane)
                                 : G.OutPlane < 2 * NR || TransposedPadsLess;
       if (BandsFit && G.GroupFilters >= 2 * NR && ConvRowBandsEnabled.load() && Bands.plan(G)) {
         Bands.packWeights(W);

@@ -40,19 +40,22 @@ template <typename T> inline void copyRun(T *Dst, const T *Src, size_t N) {
 }
 
 // The group's input planes (G.GroupChannels of G.In[0] x G.In[1]) zero-padded into planes of
-// PadH x PadW, the image at (G.PadBegin[0], G.PadBegin[1]): a 2-D convolution's input for GEMMs
-// that read it in place (ShiftedRows.h, RowBands.h). PadH/PadW cover the leading pads and image.
+// PadH x PadW, the image at (G.PadBegin[0], G.PadBegin[1]) and cut where the planes end (input
+// a strided conv never reads): a 2-D convolution's input for GEMMs that read it in place
+// (ShiftedRows.h, RowBands.h).
 inline void padPlanes(const KernelContext &Ctx, const ConvGeometry &G, size_t PadH, size_t PadW,
                       const float *In, float *P) {
   const size_t IH = size_t(G.In[0]), IW = size_t(G.In[1]);
   const size_t Top = size_t(G.PadBegin[0]), Left = size_t(G.PadBegin[1]);
+  const size_t Rows = Top < PadH ? std::min(IH, PadH - Top) : 0;
+  const size_t Cols = Left < PadW ? std::min(IW, PadW - Left) : 0;
   const size_t Plane = PadH * PadW;
   const size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, Plane));
   Ctx.parallelFor(G.GroupChannels, Grain, [&](size_t Begin, size_t End) {
     std::memset(P + Begin * Plane, 0, (End - Begin) * Plane * sizeof(float));
     for (size_t C = Begin; C < End; ++C)
-      for (size_t H = 0; H < IH; ++H)
-        copyRun(P + (C * PadH + Top + H) * PadW + Left, In + (C * IH + H) * IW, IW);
+      for (size_t H = 0; H < Rows; ++H)
+        copyRun(P + (C * PadH + Top + H) * PadW + Left, In + (C * IH + H) * IW, Cols);
   });
 }
 

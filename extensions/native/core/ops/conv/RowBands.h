@@ -7,10 +7,10 @@
 // Output rows with the same valid kernel rows form a band: a contiguous range of Y^T rows (the
 // pixels in their natural order). im2col's rows are taken in (kh, kw, c) order, so the rows of
 // kernel row kh are one contiguous range; each band accumulates one GEMM per kernel row it
-// reads, against that kernel row's packed W_kh^T (KW * Cin x Filters). With stride 1 the GEMM
-// reads the zero-padded input in place (ARowTable: row (kh, kw, c) of im2col is the padded plane
-// c shifted by (kh, kw); tiles stay within an output row), otherwise it packs im2col columns
-// materialised in the scratch. Threads split the filters or the output rows (each runs every
+// reads, against that kernel row's packed W_kh^T (KW * Cin x Filters). With a column stride of
+// 1 or 2 the GEMM reads the zero-padded input in place (ARowTable: row (kh, kw, c) of im2col is
+// the padded plane c shifted by (kh, kw), read with the stride; tiles stay within an output
+// row), otherwise it packs im2col columns materialised in the scratch. Threads split the filters or the output rows (each runs every
 // product for its part, then transposes it back with bias and activation). Padded kernel columns are still
 // computed (as zeros): skipping them would split bands into regions of non-contiguous pixels.
 #pragma once
@@ -28,9 +28,9 @@ namespace optima_v2::native {
 
 class RowBands {
 public:
-  // Plans G (2-D). Strided convs only when the padding kernel rows hold at least 1/16 of the
-  // work (otherwise plain Y^T costs the same); stride 1 always (no im2col: the input is read in
-  // place). Returns false, planning nothing, otherwise.
+  // Plans G (2-D). Column strides 1 and 2 always (no im2col: the input is read in place),
+  // others only when the padding kernel rows hold at least 1/16 of the work (otherwise plain
+  // Y^T costs the same). Returns false, planning nothing, otherwise.
   bool plan(const ConvGeometry &G) {
     if (G.Rank != 2 || G.OutPlane == 0 || G.GroupChannels == 0 || G.GroupFilters == 0)
       return false;
@@ -46,24 +46,23 @@ public:
       Work += (R1 - R0) * size_t(Hi - Lo);
       R0 = R1;
     }
-    bool InPlace = G.Stride[0] == 1 && G.Stride[1] == 1;
-    size_t PH = 0, PW = 0;
-    if (InPlace) {
-      // As ShiftedRows: planes tall and wide enough for every kernel position of every pixel.
-      PH = size_t(G.Out[0] + (G.Kernel[0] - 1) * G.Dilation[0]);
-      PW = size_t(G.Out[1] + (G.Kernel[1] - 1) * G.Dilation[1]);
-      InPlace = int64_t(PH) >= G.In[0] + G.PadBegin[0] && int64_t(PW) >= G.In[1] + G.PadBegin[1];
-    }
+    // In place: row stride any, column stride 1 or 2 (the microkernel's A step).
+    const bool InPlace = G.Stride[1] == 1 || G.Stride[1] == 2;
     if (!InPlace && Work * 16 > OH * size_t(G.Kernel[0]) * 15)
       return false;
     Geo = G;
     Bands = std::move(Found);
     Direct = InPlace;
-    PadH = PH;
-    PadW = PW;
-    Padded = Direct && (PadH != size_t(G.In[0]) || PadW != size_t(G.In[1]));
+    Padded = false;
     Offsets.clear();
     if (Direct) {
+      // The extent every kernel position of every pixel reads, from the first padded row and
+      // column; read from the input itself when that has no leading padding and covers it.
+      const size_t NeedH = size_t((G.Out[0] - 1) * G.Stride[0] + (G.Kernel[0] - 1) * G.Dilation[0] + 1);
+      const size_t NeedW = size_t((G.Out[1] - 1) * G.Stride[1] + (G.Kernel[1] - 1) * G.Dilation[1] + 1);
+      Padded = G.PadBegin[0] || G.PadBegin[1] || NeedH > size_t(G.In[0]) || NeedW > size_t(G.In[1]);
+      PadH = Padded ? NeedH : size_t(G.In[0]);
+      PadW = Padded ? NeedW : size_t(G.In[1]);
       // Row (kh, kw, c) of im2col: plane c shifted by (kh, kw).
       const size_t KH = size_t(G.Kernel[0]), KW = size_t(G.Kernel[1]), C = G.GroupChannels;
       Offsets.resize(G.KernelSize * C);
@@ -150,13 +149,17 @@ public:
         S.TransA = true; // Col's rows are (kh, kw, c), its columns the pixels
         S.Lda = P;
         S.Ldc = F;
-        // Rows without columns in between (no horizontal padding or kernel extent) are one
-        // line: tiles may then cross rows (49 pixels = 10+10+10+10+9, not 7 x 7).
-        const size_t Width = PadW == OW ? S.M : OW;
+        // Output rows whose pixels continue one another in the input (1x1, no padding, no
+        // row skipped by the stride) are one line: tiles may then cross rows (49 pixels =
+        // 10+10+10+10+9, not 7 x 7).
+        const size_t SH = size_t(Geo.Stride[0]), SW = size_t(Geo.Stride[1]);
+        const size_t Width = SH * PadW == OW * SW ? S.M : OW;
         for (size_t Kh = B.KhLo; Kh < B.KhHi; ++Kh) {
           const float Beta = Kh == B.KhLo ? 0.0f : 1.0f;
           if (Direct)
-            sgemmARowsColumns(S, ARowTable{X + R0 * PadW, Offsets.data() + Kh * Depth, Width, PadW},
+            sgemmARowsColumns(S,
+                              ARowTable{X + R0 * SH * PadW, Offsets.data() + Kh * Depth, Width,
+                                        SH * PadW, SW},
                               Packs[Kh], Beta, Rows, N0, N1);
           else
             sgemmPackedColumns(S, X + Kh * Depth * P + Pix0, Packs[Kh], Beta, Rows, N0, N1);
@@ -249,9 +252,9 @@ private:
 
   ConvGeometry Geo;
   std::vector<Band> Bands;
-  bool Direct = false;             // stride 1: the GEMM reads the (padded) input in place
+  bool Direct = false;             // column stride 1 or 2: the GEMM reads the input in place
   bool Padded = false;             // Direct with a padded copy of the input in the scratch
-  size_t PadH = 0, PadW = 0;       // Direct: the planes the GEMM reads
+  size_t PadH = 0, PadW = 0;       // Direct: the planes the GEMM reads (padded or the input's)
   std::vector<size_t> Offsets;     // Direct: per im2col row (kh, kw, c), its plane's shift
   std::vector<PackedB> KernelRowW; // per group and kernel row: W_kh^T
 };
