@@ -144,12 +144,15 @@ public:
           roundUp(G.OutPlane, MR) * roundUp(G.GroupFilters, NR) <
               roundUp(G.OutPlane, NR) * roundUp(G.GroupFilters, MR);
       // Larger planes only when the transpose back is small next to the product: not 1x1
-      // (64->128 1x1 stride 2 at 56x56: 1.07x -> 1.20x ORT) nor shallow kernel rows, which
-      // also multiply the passes over Y^T (ResNet's 7x7 stem, 3 channels: 2.69 -> 2.97 ms).
-      const bool InPlace = G.Rank == 2 && (G.Stride[1] == 1 || G.Stride[1] == 2) &&
-                           G.KernelSize > 1 && G.GroupChannels * size_t(G.Kernel[1]) >= 64;
+      // (64->128 1x1 stride 2 at 56x56: 1.07x -> 1.20x ORT) nor few filters (MobileNetV2's
+      // 3->32 stem: 0.37 -> 0.41 ms).
+      // Shallow kernel rows (a 3-channel stem) run as one product over the whole kernel (see
+      // RowBands), which pays on large planes too (ResNet-18's 7x7 stem: 2.72 -> 2.47 ms).
+      const bool Shallow = G.GroupChannels * size_t(G.Kernel[1]) < 64;
+      const bool InPlace = G.Rank == 2 && (G.Stride[1] == 1 || G.Stride[1] == 2) && G.KernelSize > 1 &&
+                           G.OutPlane <= (Shallow ? 4 : 1) * RowBandsMaxPlane;
       const bool BandsFit =
-          How == Method::Im2Col ? G.OutPlane < 2 * NR || (InPlace && G.OutPlane <= RowBandsMaxPlane)
+          How == Method::Im2Col ? G.OutPlane < 2 * NR || InPlace
                                 : G.OutPlane < 2 * NR || TransposedPadsLess;
       if (BandsFit && G.GroupFilters >= 2 * NR && ConvRowBandsEnabled.load() && Bands.plan(G)) {
         Bands.packWeights(W);

@@ -53,6 +53,11 @@ public:
     Geo = G;
     Bands = std::move(Found);
     Direct = InPlace;
+    // Shallow kernel rows (a stem's 3 channels: 21 deep for 7x7) make short products, each a
+    // pass over Y^T: one product over the whole kernel instead, padding rows computed as zeros.
+    PackRows = Direct && size_t(G.Kernel[1]) * G.GroupChannels < 64 ? size_t(G.Kernel[0]) : 1;
+    if (PackRows > 1)
+      Bands = {Band{0, size_t(G.Out[0]), 0, PackRows}};
     Padded = false;
     Offsets.clear();
     if (Direct) {
@@ -75,21 +80,25 @@ public:
     return true;
   }
 
-  // W: Filters x GroupChannels x KH x KW. One packed W_kh^T per group and kernel row (together
-  // the size of W, padded to the tile width). Throws std::bad_alloc.
+  // W: Filters x GroupChannels x KH x KW. Per group, one packed W^T for every PackRows kernel
+  // rows (W_kh^T, or the whole kernel; together the size of W, padded to the tile width), rows
+  // in (kh, kw, c) order. Throws std::bad_alloc.
   void packWeights(const float *W) {
     const size_t C = Geo.GroupChannels, F = Geo.GroupFilters, KS = Geo.KernelSize;
-    const size_t KH = size_t(Geo.Kernel[0]), KW = size_t(Geo.Kernel[1]), Depth = KW * C;
-    std::vector<PackedB> Packs(Geo.Groups * KH);
-    std::vector<float> Rows(F * Depth); // W_kh, Filters x (kw, c)
+    const size_t KH = size_t(Geo.Kernel[0]), KW = size_t(Geo.Kernel[1]);
+    const size_t PerGroup = KH / PackRows, Depth = PackRows * KW * C;
+    std::vector<PackedB> Packs(Geo.Groups * PerGroup);
+    std::vector<float> Rows(F * Depth); // Filters x (kh, kw, c) of the pack's kernel rows
     for (size_t Gi = 0; Gi < Geo.Groups; ++Gi)
-      for (size_t Kh = 0; Kh < KH; ++Kh) {
+      for (size_t Pi = 0; Pi < PerGroup; ++Pi) {
         const float *Wg = W + Gi * F * C * KS;
         for (size_t Fi = 0; Fi < F; ++Fi)
-          for (size_t Kw = 0; Kw < KW; ++Kw)
-            for (size_t Ci = 0; Ci < C; ++Ci)
-              Rows[Fi * Depth + Kw * C + Ci] = Wg[(Fi * C + Ci) * KS + Kh * KW + Kw];
-        Packs[Gi * KH + Kh].pack(Depth, F, true, Rows.data(), Depth);
+          for (size_t R = 0; R < PackRows; ++R)
+            for (size_t Kw = 0; Kw < KW; ++Kw)
+              for (size_t Ci = 0; Ci < C; ++Ci)
+                Rows[Fi * Depth + (R * KW + Kw) * C + Ci] =
+                    Wg[(Fi * C + Ci) * KS + (Pi * PackRows + R) * KW + Kw];
+        Packs[Gi * PerGroup + Pi].pack(Depth, F, true, Rows.data(), Depth);
       }
     KernelRowW = std::move(Packs);
   }
@@ -121,7 +130,7 @@ public:
     const size_t Threads = Ctx.threadCount();
     const bool SplitRows = Slivers < 4 * Threads && OH >= Threads;
     const size_t Parts = std::max<size_t>(1, std::min<size_t>(SplitRows ? OH : Slivers, Threads));
-    const PackedB *Packs = KernelRowW.data() + Group * KH;
+    const PackedB *Packs = KernelRowW.data() + Group * (KH / PackRows);
     Ctx.parallelFor(Parts, 1, [&](size_t Begin, size_t End) {
       size_t N0 = 0, N1 = F, Row0 = 0, Row1 = OH;
       if (SplitRows) {
@@ -145,7 +154,7 @@ public:
         GemmShape S;
         S.M = Pix1 - Pix0;
         S.N = F;
-        S.K = Depth;
+        S.K = Depth * PackRows;
         S.TransA = true; // Col's rows are (kh, kw, c), its columns the pixels
         S.Lda = P;
         S.Ldc = F;
@@ -154,13 +163,13 @@ public:
         // 10+10+10+10+9, not 7 x 7).
         const size_t SH = size_t(Geo.Stride[0]), SW = size_t(Geo.Stride[1]);
         const size_t Width = SH * PadW == OW * SW ? S.M : OW;
-        for (size_t Kh = B.KhLo; Kh < B.KhHi; ++Kh) {
+        for (size_t Kh = B.KhLo; Kh < B.KhHi; Kh += PackRows) {
           const float Beta = Kh == B.KhLo ? 0.0f : 1.0f;
           if (Direct)
             sgemmARowsColumns(S,
                               ARowTable{X + R0 * SH * PadW, Offsets.data() + Kh * Depth, Width,
                                         SH * PadW, SW},
-                              Packs[Kh], Beta, Rows, N0, N1);
+                              Packs[Kh / PackRows], Beta, Rows, N0, N1);
           else
             sgemmPackedColumns(S, X + Kh * Depth * P + Pix0, Packs[Kh], Beta, Rows, N0, N1);
         }
@@ -256,7 +265,8 @@ private:
   bool Padded = false;             // Direct with a padded copy of the input in the scratch
   size_t PadH = 0, PadW = 0;       // Direct: the planes the GEMM reads (padded or the input's)
   std::vector<size_t> Offsets;     // Direct: per im2col row (kh, kw, c), its plane's shift
-  std::vector<PackedB> KernelRowW; // per group and kernel row: W_kh^T
+  size_t PackRows = 1;             // kernel rows per product: 1, or all of them (shallow rows)
+  std::vector<PackedB> KernelRowW; // per group and PackRows kernel rows: their W^T
 };
 
 } // namespace optima_v2::native
