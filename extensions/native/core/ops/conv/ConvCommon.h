@@ -170,6 +170,11 @@ public:
       for (size_t Gi = 0; Gi < G.Groups; ++Gi)
         Packs[Gi].pack(G.GroupFilters, KRows, false, W + Gi * G.GroupFilters * KRows, KRows);
       PackedW = std::move(Packs);
+      if (How == Method::Pointwise) {
+        PlaneRows.resize(KRows);
+        for (size_t K = 0; K < KRows; ++K)
+          PlaneRows[K] = K * G.InPlane;
+      }
       UseShifted = How == Method::Im2Col && ConvShiftedRowsEnabled.load() && Shifted.plan(G);
       PanelIm2Col = How == Method::Im2Col && !UseShifted &&
                     KRows * G.OutPlane * sizeof(float) > ConvPanelIm2ColMinBytes.load();
@@ -560,7 +565,10 @@ private:
               BPanelSource Panels{&ConvEngine::packIm2Col, &Src};
               sgemmPackedA(Shape, 1.0f, PackedW[Gi], nullptr, 0.0f, Out, &Ctx, E, &Panels, Bias);
             } else {
-              sgemmPackedA(Shape, 1.0f, PackedW[Gi], In, 0.0f, Out, &Ctx, E, nullptr, Bias);
+              // The input's channel planes are B's rows: read in place through their offsets
+              // instead of packed per run (192->64 at 28x28: 0.215 -> 0.203 ms).
+              sgemmPackedARows(Shape, PackedW[Gi], BRowTable{In, PlaneRows.data()}, Out, &Ctx, E,
+                               Bias);
             }
             continue;
           }
@@ -583,6 +591,7 @@ private:
   Method How = Method::Direct;
   Epilogue Ep;
   std::vector<PackedA> PackedW;  // per group; empty unless packWeights ran (float only)
+  std::vector<size_t> PlaneRows; // with PackedW, pointwise: B row k (input plane k) at k * InPlane
   std::vector<PackedB> PackedWT; // per group W^T: instead of PackedW for small output planes
   bool PanelIm2Col = false;      // with PackedW: im2col straight into packed B panels
   ShiftedRows Shifted;           // with PackedW: planned for stride-1 2-D convs (UseShifted)
