@@ -351,3 +351,47 @@ TEST(NativeSgemm, PackedABytesAreCounted) {
   }
   EXPECT_EQ(nat::packedGemmBytes(), Before);
 }
+
+// A Relu or Clip applied by the microkernel at the last K panel keeps the standalone formulas
+// bit for bit (x < lo ? lo : x > hi ? hi : x, signs of zeros included) after the row bias, and
+// NaN passes: A's row 1 holds a NaN, its row 2 is zero.
+TEST(NativeSgemm, FusedClampKeepsNaN) {
+  namespace D = nat::epilogue_detail;
+  const nat::Epilogue Relu = D::make<D::Relu>();
+  const nat::Epilogue Clip = D::make<D::Clip>(-0.25, 0.5);
+  const size_t M = 14, N = 40, K = 300; // two row tiles, two K panels, a ragged sliver
+  std::vector<float> A = randomFloats(M * K, 31), B = randomFloats(K * N, 32);
+  std::vector<float> Bias = randomFloats(M, 33);
+  A[1 * K + 7] = std::numeric_limits<float>::quiet_NaN();
+  std::fill(A.begin() + 2 * K, A.begin() + 3 * K, 0.0f);
+  Bias[2] = -0.0f;
+  forEachIsa([&] {
+    nat::PackedA P;
+    P.pack(M, K, false, A.data(), K);
+    for (const nat::Epilogue *Ep : {&Relu, &Clip}) {
+      nat::GemmShape S;
+      S.M = M;
+      S.N = N;
+      S.K = K;
+      S.Lda = K;
+      S.Ldb = N;
+      S.Ldc = N;
+      std::vector<float> C(M * N, 7.0f), Plain(M * N, 7.0f);
+      nat::sgemmPackedA(S, 1.0f, P, B.data(), 0.0f, C.data(), nullptr, Ep, nullptr, Bias.data());
+      nat::sgemmPackedA(S, 1.0f, P, B.data(), 0.0f, Plain.data(), nullptr, nullptr, nullptr, nullptr);
+      for (size_t I = 0; I < M; ++I)
+        for (size_t J = 0; J < N; ++J) {
+          const float X = Plain[I * N + J] + Bias[I];
+          const float Want = Ep == &Relu ? D::Relu::f(X, *Ep) : D::Clip::f(X, *Ep);
+          const float Got = C[I * N + J];
+          SCOPED_TRACE("row " + std::to_string(I) + " col " + std::to_string(J));
+          if (I == 1) {
+            ASSERT_TRUE(std::isnan(Got));
+            continue;
+          }
+          ASSERT_EQ(std::signbit(Got), std::signbit(Want));
+          ASSERT_FLOAT_EQ(Got, Want);
+        }
+    }
+  });
+}

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <new>
 
 namespace optima_v2::native {
@@ -89,6 +90,26 @@ void finishRows(const Problem &P, size_t I0, size_t Rows, size_t J0, size_t Widt
   }
 }
 
+// The bias and activation the microkernel applies itself at the last K panel (a Relu or Clip,
+// with or without a row bias): End gets them and true is returned. False for any other
+// activation, which finishRows applies after the tile.
+bool tileEnd(const Problem &P, gemm::TileEnd &End) {
+  End = gemm::TileEnd{};
+  if (P.Ep) {
+    if (P.Ep->F32 == &epilogue_detail::applySimd<simd::UnaryReluKeepNaN>) {
+      End.Lo = 0.0f;
+      End.Hi = std::numeric_limits<float>::infinity();
+    } else if (P.Ep->F32 == &epilogue_detail::applySimd<simd::UnaryClip>) {
+      End.Lo = float(P.Ep->P0);
+      End.Hi = float(P.Ep->P1);
+    } else {
+      return false;
+    }
+    End.Clamp = true;
+  }
+  return true;
+}
+
 // The packed MR x Kc block of A rows [I0, I0 + Rows) (I0 a multiple of MR) at depth K0.
 const float *blockA(const Problem &P, size_t I0, size_t Rows, size_t K0, size_t Kc, float *Buf) {
   const size_t MR = P.Isa->MR;
@@ -124,6 +145,8 @@ void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
   const size_t NR = P.Isa->NR;
   alignas(64) float ABuf[MaxMR * KC];
   alignas(64) float BBuf[MaxNR * KC];
+  gemm::TileEnd End;
+  const bool InKernel = tileEnd(P, End);
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
     const size_t Width = std::min(NR, N1 - J0);
     for (size_t K0 = 0; K0 < P.K || K0 == 0; K0 += KC) {
@@ -137,9 +160,10 @@ void sliverBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
         const size_t Rows = std::min(Step, M1 - I0);
         const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
         float *CRow = P.C + I0 * P.Ldc + J0;
+        End.Bias = P.RowBias ? P.RowBias + I0 : nullptr;
         P.Isa->Kernel(Kc, Ap, Sliver, NR, nullptr, CRow, P.Ldc, Rows, Width, P.Alpha,
-                      K0 == 0 ? P.Beta : 1.0f);
-        if (Last && (P.Ep || P.RowBias))
+                      K0 == 0 ? P.Beta : 1.0f, Last && InKernel ? &End : nullptr);
+        if (Last && (P.Ep || P.RowBias) && !InKernel)
           finishRows(P, I0, Rows, J0, Width);
       }
       if (P.K == 0)
@@ -199,11 +223,14 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
       else if (TailJ < Nc1)
         gemm::packB(P.B, P.Ldb, false, K0, Kc, TailJ, Nc1, NR, BBuf);
       const size_t *Off = InPlace ? P.ROff + K0 : nullptr;
+      gemm::TileEnd End;
+      const bool InKernel = tileEnd(P, End);
       const size_t Step = tileStep(P, M1 - M0);
       for (size_t I0 = M0; I0 < M1; I0 += Step) {
         const size_t Rows = std::min(Step, M1 - I0);
         const float *Ap = blockA(P, I0, Rows, K0, Kc, ABuf);
         float *CRow = P.C + I0 * P.Ldc;
+        End.Bias = P.RowBias ? P.RowBias + I0 : nullptr;
         for (size_t J0 = Nc0; J0 < Nc1; J0 += NR) {
           const float *Sliver = Panel + (J0 - Nc0) * ColStep;
           size_t Stride = RowStride;
@@ -214,9 +241,9 @@ void runBlock(const Problem &P, size_t M0, size_t M1, size_t N0, size_t N1) {
             SliverOff = nullptr;
           }
           P.Isa->Kernel(Kc, Ap, Sliver, Stride, SliverOff, CRow + J0, P.Ldc, Rows,
-                        std::min(NR, Nc1 - J0), P.Alpha, Beta);
+                        std::min(NR, Nc1 - J0), P.Alpha, Beta, Last && InKernel ? &End : nullptr);
         }
-        if (Last && (P.Ep || P.RowBias)) // the block's rows are final and still in cache
+        if (Last && (P.Ep || P.RowBias) && !InKernel) // the block's rows are final, in cache
           finishRows(P, I0, Rows, Nc0, Nc1 - Nc0);
       }
       if (P.K == 0)

@@ -7,14 +7,24 @@
 
 namespace optima_v2::native::gemm {
 
+// What a tile does last, while C is still in registers: add Bias[r] to row r (Bias may be
+// null), then clamp to [Lo, Hi] if Clamp, NaN passing (x < Lo ? Lo : x > Hi ? Hi : x, bit for
+// bit): a conv's bias and a fused Relu or Clip without another pass over the output.
+struct TileEnd {
+  const float *Bias = nullptr;
+  bool Clamp = false;
+  float Lo = 0.0f, Hi = 0.0f;
+};
+
 // One tile of C: C[M x N] = Alpha * Ap[M x K] * B[K x N] + Beta * C, M <= MR and N <= NR,
-// M, N >= 1. Ap is packed k-major (Ap[k * MR + r]); B holds K rows of NR floats (readable up to
-// NR columns), consecutive rows BStride floats apart (NR when packed), or, when Off is not null,
-// row k at B + Off[k] (an implicit-GEMM view of a convolution's input; BStride unused). Beta == 0
-// does not read C. C columns past N are neither read nor written.
+// M, N >= 1, then End (if not null). Ap is packed k-major (Ap[k * MR + r]); B holds K rows of NR
+// floats (readable up to NR columns), consecutive rows BStride floats apart (NR when packed),
+// or, when Off is not null, row k at B + Off[k] (an implicit-GEMM view of a convolution's
+// input; BStride unused). Beta == 0 does not read C. C columns past N are neither read nor
+// written.
 using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t BStride,
                              const size_t *Off, float *C, size_t Ldc, size_t M, size_t N,
-                             float Alpha, float Beta);
+                             float Alpha, float Beta, const TileEnd *End);
 
 // The same tile with A read in place through an offset table: A(r, k) = A[AOff[k] + r * Step],
 // Step 1 or 2 (an implicit-GEMM view whose rows are pixels of one output row of a padded

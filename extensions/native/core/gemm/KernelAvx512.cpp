@@ -16,9 +16,14 @@ constexpr size_t MR = 12, NR = 32;
 // its rows 1 (AOff) or 2 (AOff2) floats apart.
 enum class Via { Packed, Off, AOff, AOff2 };
 
+struct Params {
+  float Alpha, Beta;
+  const TileEnd *End;
+};
+
 template <int Rows, int Vecs, Via Mode>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Offs, float *C,
-          size_t Ldc, size_t N, const float *AlphaBeta) {
+          size_t Ldc, size_t N, const Params *Pm) {
   constexpr bool Off = Mode == Via::Off, AOff = Mode == Via::AOff || Mode == Via::AOff2;
   constexpr int AStep = Mode == Via::AOff2 ? 2 : 1;
   const float *const B0Row = B;
@@ -55,8 +60,12 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
     Mask[0] = 0xFFFF;
     Mask[1] = N >= 32 ? __mmask16(0xFFFF) : __mmask16((1u << (N - 16)) - 1);
   }
-  const float Beta = AlphaBeta[1];
-  const __m512 VAlpha = _mm512_set1_ps(AlphaBeta[0]), VBeta = _mm512_set1_ps(Beta);
+  const float Beta = Pm->Beta;
+  const __m512 VAlpha = _mm512_set1_ps(Pm->Alpha), VBeta = _mm512_set1_ps(Beta);
+  const TileEnd *End = Pm->End;
+  const float *Bias = End ? End->Bias : nullptr;
+  const bool Clamp = End && End->Clamp;
+  const __m512 Lo = _mm512_set1_ps(Clamp ? End->Lo : 0.0f), Hi = _mm512_set1_ps(Clamp ? End->Hi : 0.0f);
 #pragma GCC unroll 12
   for (int R = 0; R < Rows; ++R) {
 #pragma GCC unroll 2
@@ -65,15 +74,22 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
       __m512 X = _mm512_mul_ps(Acc[R][V], VAlpha);
       if (Beta != 0.0f)
         X = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(Mask[V], Cp), VBeta, X);
+      if (Bias)
+        X = _mm512_add_ps(X, _mm512_set1_ps(Bias[R]));
+      // max(Lo, x), min(Hi, x): the second operand (x) wins for NaN and equal values. The
+      // all-lanes maskz forms: GCC 12 warns about the plain ones' undefined pass-through.
+      if (Clamp)
+        X = _mm512_maskz_min_ps(0xFFFF, Hi, _mm512_maskz_max_ps(0xFFFF, Lo, X));
       _mm512_mask_storeu_ps(Cp, Mask[V], X);
     }
   }
 }
 
-// Alpha and Beta come through memory: passed in registers they would stay live across the k loop
-// and push an accumulator out to the stack (seen with GCC 12 on the 16-register AVX2 tile).
+// Alpha, Beta and the tile's end come through memory: passed in registers they would stay live
+// across the k loop and push an accumulator out to the stack (seen with GCC 12 on the
+// 16-register AVX2 tile).
 using TileFn = void (*)(size_t, const float *, const float *, size_t, const size_t *, float *,
-                        size_t, size_t, const float *);
+                        size_t, size_t, const Params *);
 
 template <int Vecs, Via Off>
 constexpr TileFn Tiles[MR] = {tile<1, Vecs, Off>,  tile<2, Vecs, Off>,  tile<3, Vecs, Off>,
@@ -82,20 +98,20 @@ constexpr TileFn Tiles[MR] = {tile<1, Vecs, Off>,  tile<2, Vecs, Off>,  tile<3, 
                               tile<10, Vecs, Off>, tile<11, Vecs, Off>, tile<12, Vecs, Off>};
 
 void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off,
-            float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta) {
-  const float AlphaBeta[2] = {Alpha, Beta};
+            float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta, const TileEnd *End) {
+  const Params Pm{Alpha, Beta, End};
   const bool Wide = N > 16;
   TileFn Fn = Off ? (Wide ? Tiles<2, Via::Off> : Tiles<1, Via::Off>)[M - 1]
                   : (Wide ? Tiles<2, Via::Packed> : Tiles<1, Via::Packed>)[M - 1];
-  Fn(K, Ap, B, BStride, Off, C, Ldc, N, AlphaBeta);
+  Fn(K, Ap, B, BStride, Off, C, Ldc, N, &Pm);
 }
 
 void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const float *B, float *C,
                 size_t Ldc, size_t M, size_t N, float Beta) {
-  const float AlphaBeta[2] = {1.0f, Beta};
+  const Params Pm{1.0f, Beta, nullptr};
   TileFn Fn = Step == 2 ? (N > 16 ? Tiles<2, Via::AOff2> : Tiles<1, Via::AOff2>)[M - 1]
                         : (N > 16 ? Tiles<2, Via::AOff> : Tiles<1, Via::AOff>)[M - 1];
-  Fn(K, A, B, NR, AOff, C, Ldc, N, AlphaBeta);
+  Fn(K, A, B, NR, AOff, C, Ldc, N, &Pm);
 }
 
 } // namespace

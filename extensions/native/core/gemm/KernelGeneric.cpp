@@ -12,7 +12,8 @@ constexpr size_t MR = 4, NR = 16;
 // table), A(r, k) = Ap[Off[k] + r * AStep].
 template <int Rows>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off, float *C,
-          size_t Ldc, size_t N, float Alpha, float Beta, size_t AStep = 0) {
+          size_t Ldc, size_t N, float Alpha, float Beta, size_t AStep = 0,
+          const TileEnd *End = nullptr) {
   const bool AOff = AStep != 0;
   float Acc[Rows][NR] = {};
   for (size_t Kk = 0; Kk < K; ++Kk) {
@@ -32,20 +33,26 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
     else
       for (size_t J = 0; J < N; ++J)
         Cp[J] = Alpha * Acc[R][J] + Beta * Cp[J];
+    if (End && End->Bias)
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] += End->Bias[R];
+    if (End && End->Clamp)
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] = Cp[J] < End->Lo ? End->Lo : Cp[J] > End->Hi ? End->Hi : Cp[J];
   }
 }
 
 void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off,
-            float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta) {
+            float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta, const TileEnd *End) {
   switch (M) {
   case 1:
-    return tile<1>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
+    return tile<1>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
   case 2:
-    return tile<2>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
+    return tile<2>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
   case 3:
-    return tile<3>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
+    return tile<3>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
   default:
-    return tile<4>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta);
+    return tile<4>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
   }
 }
 
