@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <limits>
 #include <new>
 
 namespace optima_v2::native {
@@ -95,18 +94,9 @@ void finishRows(const Problem &P, size_t I0, size_t Rows, size_t J0, size_t Widt
 // activation, which finishRows applies after the tile.
 bool tileEnd(const Problem &P, gemm::TileEnd &End) {
   End = gemm::TileEnd{};
-  if (P.Ep) {
-    if (P.Ep->F32 == &epilogue_detail::applySimd<simd::UnaryReluKeepNaN>) {
-      End.Lo = 0.0f;
-      End.Hi = std::numeric_limits<float>::infinity();
-    } else if (P.Ep->F32 == &epilogue_detail::applySimd<simd::UnaryClip>) {
-      End.Lo = float(P.Ep->P0);
-      End.Hi = float(P.Ep->P1);
-    } else {
-      return false;
-    }
-    End.Clamp = true;
-  }
+  if (P.Ep && !clampBounds(*P.Ep, End.Lo, End.Hi))
+    return false;
+  End.Clamp = P.Ep != nullptr;
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -120,6 +121,24 @@ template <typename Op> Epilogue make(double P0 = 0.0, double P1 = 0.0) {
 }
 
 } // namespace epilogue_detail
+
+// True when E is a Relu or a Clip, with its float32 bounds in Lo and Hi (Relu: 0, +inf): the
+// activations kernels apply inline as x < Lo ? Lo : x > Hi ? Hi : x (NaN passes), the formula
+// of both, instead of calling apply() over a finished block.
+inline bool clampBounds(const Epilogue &E, float &Lo, float &Hi) {
+  namespace D = epilogue_detail;
+  if (E.F32 == &D::applySimd<simd::UnaryReluKeepNaN>) {
+    Lo = 0.0f;
+    Hi = std::numeric_limits<float>::infinity();
+    return true;
+  }
+  if (E.F32 == &D::applySimd<simd::UnaryClip>) {
+    Lo = float(E.P0);
+    Hi = float(E.P1);
+    return true;
+  }
+  return false;
+}
 
 // The node's fused activation (inactive when it has no "activation" attribute). Unknown names,
 // wrong parameter counts and non-float element types are refused here, at load.
