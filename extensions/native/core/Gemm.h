@@ -104,27 +104,45 @@ struct BPanelSource {
   const void *Self = nullptr;
 };
 
-// Columns [N0, N1) of sgemmPacked's C (Alpha 1), serially on the calling thread: for callers
-// that split a sequence of products over threads by columns themselves. N0 must be a multiple
-// of gemmTileWidth() (else nothing is computed); C points at column 0.
-void sgemmPackedColumns(const GemmShape &S, const float *A, const PackedB &B, float Beta, float *C,
-                        size_t N0, size_t N1);
-
-// op(A) as an implicit-GEMM view whose rows are the pixels of S.M / Width lines of Width
-// pixels: A(i, k) = Base[Offsets[k] + Line(i) * Pitch + Column(i) * Step] (K offsets, Step 1
-// or 2), e.g. a convolution's padded input, where row k of im2col is the input shifted by
-// kernel position k and read with the conv's stride. Read in place by the microkernel (tiles
-// never cross a line) instead of packed.
+// op(A) as an implicit-GEMM view whose rows are the pixels of M / Width lines of Width
+// pixels: A(i, k) = Base[Offsets[k] + Line(i) * Pitch + Column(i) * Step] (Step 1 or 2), e.g. a
+// convolution's padded input, where row k of im2col is the input shifted by kernel position k
+// and read with the conv's stride. Read in place by the microkernel (tiles never cross a line)
+// instead of packed.
 struct ARowTable {
   const float *Base = nullptr;
   const size_t *Offsets = nullptr;
   size_t Width = 0, Pitch = 0, Step = 1;
 };
 
-// Columns [N0, N1) of C = op(A) B (Alpha 1) with op(A) an ARowTable and B pre-packed, serially
-// (as sgemmPackedColumns). S.M must be a multiple of A.Width; S.TransA and S.Lda are ignored.
-void sgemmARowsColumns(const GemmShape &S, const ARowTable &A, const PackedB &B, float Beta,
-                       float *C, size_t N0, size_t N1);
+// op(B) (K x N) packed once for sgemmARowsToPlanes: per NR-wide column sliver, all K rows
+// contiguous (K x NR, zero-padded), so a product over any range of rows is one microkernel
+// call. Immutable after pack(); packed for the ISA active when pack() ran.
+class PackedSlivers {
+public:
+  // op(B) = B^T with B N x K, leading dim Ldb (a conv's W, filters x depth). Throws
+  // std::bad_alloc.
+  void pack(size_t K, size_t N, const float *B, size_t Ldb);
+
+  size_t k() const { return K; }
+  size_t n() const { return N; }
+  const float *data() const { return Store.data(); }
+  const gemm::IsaTable *isa() const { return Isa; }
+
+private:
+  PackedStorage Store;
+  size_t K = 0, N = 0;
+  const gemm::IsaTable *Isa = nullptr;
+};
+
+// The transposed product written straight into planes, serially: for the M pixels of A and the
+// columns n in [N0, N1), Out[n * OutStride + i] = act(sum_{k in [K0, K1)} A(i, k) B(k, n) +
+// Bias[n]) (Bias may be null; A reads A.Offsets[k] for k in [K0, K1)). M must be a multiple of A.Width,
+// N0 of gemmTileWidth(). A Relu or Clip is applied by the microkernel, another activation over
+// the planes afterwards.
+void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
+                        float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,
+                        size_t N0, size_t N1);
 
 // Same as sgemm with op(A) given pre-packed (S.TransA and S.Lda are ignored; S.M and S.K must
 // equal A.m() and A.k()). With Src set, op(B) comes from Src.Pack and B/S.TransB/S.Ldb are

@@ -333,49 +333,37 @@ void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB 
   runProblem(P, Ctx);
 }
 
-void sgemmPackedColumns(const GemmShape &S, const float *A, const PackedB &B, float Beta, float *C,
+void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
+                        float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,
                         size_t N0, size_t N1) {
-  if (S.K != B.k() || S.N != B.n() || (S.K && S.N && !B.data()) || !B.isa() || N0 % B.isa()->NR)
-    return; // a caller bug; never read out of bounds
-  N1 = std::min(N1, S.N);
-  Problem P{B.isa(), S.M, S.N, S.K, A, S.Lda, S.TransA, nullptr, 0, false, &B, 1.0f, Beta, C, S.Ldc,
-            nullptr};
-  if (S.M && N0 < N1)
-    runBlock(P, 0, S.M, N0, N1);
-}
-
-void sgemmARowsColumns(const GemmShape &S, const ARowTable &A, const PackedB &B, float Beta,
-                       float *C, size_t N0, size_t N1) {
   const IsaTable *Isa = B.isa();
-  if (S.K != B.k() || S.N != B.n() || (S.K && S.N && !B.data()) || !Isa || N0 % Isa->NR ||
-      !A.Width || S.M % A.Width || (S.K && (!A.Base || !A.Offsets)) || A.Step < 1 || A.Step > 2)
+  N1 = std::min(N1, B.n());
+  K1 = std::min(K1, B.k());
+  if (!Isa || !B.data() || N0 % Isa->NR || !A.Width || M % A.Width || !A.Base || !A.Offsets ||
+      A.Step < 1 || A.Step > 2 || K0 > K1)
     return; // a caller bug; never read out of bounds
-  N1 = std::min(N1, S.N);
-  if (!S.M || N0 >= N1)
-    return;
-  const size_t MR = Isa->MR, NR = Isa->NR, Npad = (S.N + NR - 1) / NR * NR;
-  const size_t Lines = S.M / A.Width;
-  // Even tiles within a line (14 = 7 + 7, 56 = 12 + 4 x 11): the rows of a tile are
-  // consecutive floats of the input.
+  if (Ep && !Ep->active())
+    Ep = nullptr;
+  gemm::TileEnd End;
+  const bool InKernel = !Ep || clampBounds(*Ep, End.Lo, End.Hi);
+  End.Clamp = Ep && InKernel;
+  const size_t MR = Isa->MR, NR = Isa->NR, K = B.k();
+  const size_t Lines = M / A.Width;
+  // Even tiles within a line (14 = 7 + 7, 56 = 4 x 11 + 12): a tile's rows are consecutive
+  // pixels of one output row.
   const size_t Tiles = (A.Width + MR - 1) / MR, Step = (A.Width + Tiles - 1) / Tiles;
-  for (size_t Nc0 = N0; Nc0 < N1; Nc0 += NC) {
-    const size_t Nc1 = std::min(N1, Nc0 + NC);
-    for (size_t K0 = 0; K0 < S.K || K0 == 0; K0 += KC) {
-      const size_t Kc = std::min(KC, S.K - K0);
-      const float *Panel = Kc ? B.data() + K0 * Npad + Nc0 * Kc : nullptr;
-      const float BetaK = K0 == 0 ? Beta : 1.0f;
-      for (size_t Line = 0; Line < Lines; ++Line)
-        for (size_t X0 = 0; X0 < A.Width; X0 += Step) {
-          const size_t Rows = std::min(Step, A.Width - X0);
-          const float *Ap = A.Base + Line * A.Pitch + X0 * A.Step;
-          float *CRow = C + (Line * A.Width + X0) * S.Ldc;
-          for (size_t J0 = Nc0; J0 < Nc1; J0 += NR)
-            Isa->KernelAOff(Kc, Ap, A.Offsets + K0, A.Step, Panel ? Panel + (J0 - Nc0) * Kc : nullptr,
-                            CRow + J0, S.Ldc, Rows, std::min(NR, Nc1 - J0), BetaK);
-        }
-      if (S.K == 0)
-        break;
-    }
+  for (size_t J0 = N0; J0 < N1; J0 += NR) {
+    const size_t Width = std::min(NR, N1 - J0);
+    const float *Sliver = B.data() + (J0 / NR * K + K0) * NR;
+    End.Bias = Bias ? Bias + J0 : nullptr;
+    for (size_t Line = 0; Line < Lines; ++Line)
+      for (size_t X0 = 0; X0 < A.Width; X0 += Step)
+        Isa->KernelAOff(K1 - K0, A.Base + Line * A.Pitch + X0 * A.Step, A.Offsets + K0, A.Step,
+                        Sliver, Out + J0 * OutStride + Line * A.Width + X0, OutStride,
+                        std::min(Step, A.Width - X0), Width, &End);
+    if (!InKernel)
+      for (size_t Col = J0; Col < J0 + Width; ++Col)
+        Ep->apply(Out + Col * OutStride, M);
   }
 }
 
@@ -468,6 +456,23 @@ void PackedA::pack(size_t M_, size_t K_, bool TransA, const float *A, size_t Lda
     for (size_t I0 = 0; I0 < M; I0 += MR)
       gemm::packA(A, Lda, TransA, I0, std::min(MR, M - I0), K0, Kc, MR, Data + K0 * Mpad + I0 * Kc);
   }
+}
+
+void PackedSlivers::pack(size_t K_, size_t N_, const float *B, size_t Ldb) {
+  Store.release();
+  Isa = &gemm::activeTable();
+  K = K_;
+  N = N_;
+  const size_t NR = Isa->NR, Slivers = (N + NR - 1) / NR;
+  if (K == 0 || N == 0)
+    return;
+  float *Data = Store.allocate(Slivers * K * NR);
+  for (size_t J = 0; J < Slivers; ++J)
+    for (size_t Kk = 0; Kk < K; ++Kk)
+      for (size_t C = 0; C < NR; ++C) {
+        const size_t Col = J * NR + C;
+        Data[(J * K + Kk) * NR + C] = Col < N ? B[Col * Ldb + Kk] : 0.0f;
+      }
 }
 
 size_t packedGemmBytes() { return PackedBytes.load(std::memory_order_relaxed); }

@@ -26,12 +26,14 @@ using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t B
                              const size_t *Off, float *C, size_t Ldc, size_t M, size_t N,
                              float Alpha, float Beta, const TileEnd *End);
 
-// The same tile with A read in place through an offset table: A(r, k) = A[AOff[k] + r * Step],
-// Step 1 or 2 (an implicit-GEMM view whose rows are pixels of one output row of a padded
-// convolution input, stride Step: no A packing), B packed (rows NR floats apart), Alpha 1.
+// A tile whose rows are pixels and columns filters, stored transposed into planes: with
+// A(r, k) = A[AOff[k] + r * Step], Step 1 or 2 (an implicit-GEMM view of a padded convolution
+// input, read in place: no A packing) and B K rows of NR floats (a sliver of packed W^T),
+// C[n * Ldc + r] = sum_k A(r, k) B(k, n) for r < M, n < N, then End with End->Bias indexed by
+// column (a filter's bias). The whole depth in one call: nothing accumulates in C.
 using MicroKernelAOff = void (*)(size_t K, const float *A, const size_t *AOff, size_t Step,
                                  const float *B, float *C, size_t Ldc, size_t M, size_t N,
-                                 float Beta);
+                                 const TileEnd *End);
 
 struct IsaTable {
   const char *Name;

@@ -71,6 +71,27 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
   const float *Bias = End ? End->Bias : nullptr;
   const bool Clamp = End && End->Clamp;
   const __m256 Lo = _mm256_set1_ps(Clamp ? End->Lo : 0.0f), Hi = _mm256_set1_ps(Clamp ? End->Hi : 0.0f);
+  if constexpr (AOff) { // stored transposed, column bias: see MicroKernelAOff
+    alignas(32) float T[Rows][Vecs * 8];
+#pragma GCC unroll 6
+    for (int R = 0; R < Rows; ++R)
+#pragma GCC unroll 2
+      for (int V = 0; V < Vecs; ++V) {
+        __m256 X = Acc[R][V];
+        if (Bias)
+          X = _mm256_add_ps(X, _mm256_maskload_ps(Bias + V * 8, Mask[V]));
+        if (Clamp)
+          X = _mm256_min_ps(Hi, _mm256_max_ps(Lo, X));
+        _mm256_store_ps(&T[R][V * 8], X);
+      }
+    for (size_t Col = 0; Col < N; ++Col) {
+      float *Out = C + Col * Ldc;
+#pragma GCC unroll 6
+      for (int R = 0; R < Rows; ++R)
+        Out[R] = T[R][Col];
+    }
+    return;
+  }
 #pragma GCC unroll 6
   for (int R = 0; R < Rows; ++R) {
 #pragma GCC unroll 2
@@ -108,8 +129,8 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
 }
 
 void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const float *B, float *C,
-                size_t Ldc, size_t M, size_t N, float Beta) {
-  const Params Pm{1.0f, Beta, nullptr};
+                size_t Ldc, size_t M, size_t N, const TileEnd *End) {
+  const Params Pm{1.0f, 0.0f, End};
   TileFn Fn = Step == 2 ? (N > 8 ? Tiles<2, Via::AOff2> : Tiles<1, Via::AOff2>)[M - 1]
                         : (N > 8 ? Tiles<2, Via::AOff> : Tiles<1, Via::AOff>)[M - 1];
   Fn(K, A, B, NR, AOff, C, Ldc, N, &Pm);

@@ -66,6 +66,27 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
   const float *Bias = End ? End->Bias : nullptr;
   const bool Clamp = End && End->Clamp;
   const __m512 Lo = _mm512_set1_ps(Clamp ? End->Lo : 0.0f), Hi = _mm512_set1_ps(Clamp ? End->Hi : 0.0f);
+  if constexpr (AOff) { // stored transposed, column bias: see MicroKernelAOff
+    alignas(64) float T[Rows][Vecs * 16];
+#pragma GCC unroll 12
+    for (int R = 0; R < Rows; ++R)
+#pragma GCC unroll 2
+      for (int V = 0; V < Vecs; ++V) {
+        __m512 X = Acc[R][V];
+        if (Bias)
+          X = _mm512_add_ps(X, _mm512_maskz_loadu_ps(Mask[V], Bias + V * 16));
+        if (Clamp)
+          X = _mm512_maskz_min_ps(0xFFFF, Hi, _mm512_maskz_max_ps(0xFFFF, Lo, X));
+        _mm512_store_ps(&T[R][V * 16], X);
+      }
+    for (size_t Col = 0; Col < N; ++Col) {
+      float *Out = C + Col * Ldc;
+#pragma GCC unroll 12
+      for (int R = 0; R < Rows; ++R)
+        Out[R] = T[R][Col];
+    }
+    return;
+  }
 #pragma GCC unroll 12
   for (int R = 0; R < Rows; ++R) {
 #pragma GCC unroll 2
@@ -107,8 +128,8 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
 }
 
 void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const float *B, float *C,
-                size_t Ldc, size_t M, size_t N, float Beta) {
-  const Params Pm{1.0f, Beta, nullptr};
+                size_t Ldc, size_t M, size_t N, const TileEnd *End) {
+  const Params Pm{1.0f, 0.0f, End};
   TileFn Fn = Step == 2 ? (N > 16 ? Tiles<2, Via::AOff2> : Tiles<1, Via::AOff2>)[M - 1]
                         : (N > 16 ? Tiles<2, Via::AOff> : Tiles<1, Via::AOff>)[M - 1];
   Fn(K, A, B, NR, AOff, C, Ldc, N, &Pm);

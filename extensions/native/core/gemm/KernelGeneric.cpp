@@ -8,19 +8,16 @@ namespace {
 
 constexpr size_t MR = 4, NR = 16;
 
-// Off: B's rows through an offset table; AStep != 0: A's rows through one (then Off is A's
-// table), A(r, k) = Ap[Off[k] + r * AStep].
+// Off: B's rows through an offset table.
 template <int Rows>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off, float *C,
-          size_t Ldc, size_t N, float Alpha, float Beta, size_t AStep = 0,
-          const TileEnd *End = nullptr) {
-  const bool AOff = AStep != 0;
+          size_t Ldc, size_t N, float Alpha, float Beta, const TileEnd *End) {
   float Acc[Rows][NR] = {};
   for (size_t Kk = 0; Kk < K; ++Kk) {
-    const float *Bk = Off && !AOff ? B + Off[Kk] : B + Kk * BStride;
-    const float *Ak = AOff ? Ap + Off[Kk] : Ap + Kk * MR;
+    const float *Bk = Off ? B + Off[Kk] : B + Kk * BStride;
+    const float *Ak = Ap + Kk * MR;
     for (int R = 0; R < Rows; ++R) {
-      const float Av = AOff ? Ak[R * AStep] : Ak[R];
+      const float Av = Ak[R];
       for (size_t J = 0; J < NR; ++J)
         Acc[R][J] += Av * Bk[J];
     }
@@ -46,28 +43,37 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
             float *C, size_t Ldc, size_t M, size_t N, float Alpha, float Beta, const TileEnd *End) {
   switch (M) {
   case 1:
-    return tile<1>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
+    return tile<1>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, End);
   case 2:
-    return tile<2>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
+    return tile<2>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, End);
   case 3:
-    return tile<3>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
+    return tile<3>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, End);
   default:
-    return tile<4>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, 0, End);
+    return tile<4>(K, Ap, B, BStride, Off, C, Ldc, N, Alpha, Beta, End);
   }
 }
 
+// Up to MR pixels x NR columns, stored transposed with a column bias (see MicroKernelAOff).
 void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const float *B, float *C,
-                size_t Ldc, size_t M, size_t N, float Beta) {
-  switch (M) {
-  case 1:
-    return tile<1>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
-  case 2:
-    return tile<2>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
-  case 3:
-    return tile<3>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
-  default:
-    return tile<4>(K, A, B, NR, AOff, C, Ldc, N, 1.0f, Beta, Step);
+                size_t Ldc, size_t M, size_t N, const TileEnd *End) {
+  float Acc[MR][NR] = {};
+  for (size_t Kk = 0; Kk < K; ++Kk, B += NR) {
+    const float *Ak = A + AOff[Kk];
+    for (size_t R = 0; R < M; ++R) {
+      const float Av = Ak[R * Step];
+      for (size_t J = 0; J < NR; ++J)
+        Acc[R][J] += Av * B[J];
+    }
   }
+  for (size_t J = 0; J < N; ++J)
+    for (size_t R = 0; R < M; ++R) {
+      float X = Acc[R][J];
+      if (End && End->Bias)
+        X += End->Bias[J];
+      if (End && End->Clamp)
+        X = X < End->Lo ? End->Lo : X > End->Hi ? End->Hi : X;
+      C[J * Ldc + R] = X;
+    }
 }
 
 } // namespace
