@@ -111,6 +111,7 @@ const std::vector<Case> &cases() {
       {"row bands in place, dilated wide kernel", {1, 13, 16, 18}, {70, 13, 3, 5}, true, 1, {}, {2, 2}, {2, 4, 1, 3}},
       {"row bands in place, stride 2", {1, 24, 17, 20}, {70, 24, 3, 3}, true, 1, {2, 2}, {}, {1, 1, 1, 1}, true},
       {"row bands in place, strides 3 x 2, no padding", {1, 22, 20, 21}, {66, 22, 3, 3}, false, 1, {3, 2}, {}, {0, 0, 0, 0}},
+      {"1x1 stride 2 in place (row bands)", {1, 24, 30, 29}, {66, 24, 1, 1}, true, 1, {2, 2}, {}, {0, 0, 0, 0}, true},
       {"shallow stem in place, one product for the whole kernel", {1, 3, 40, 37}, {70, 3, 7, 7}, true, 1, {2, 2}, {}, {3, 3, 2, 3}, true},
   };
   return All;

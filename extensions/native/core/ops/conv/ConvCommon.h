@@ -143,13 +143,12 @@ public:
           How == Method::Pointwise && KRows >= 256 &&
           roundUp(G.OutPlane, MR) * roundUp(G.GroupFilters, NR) <
               roundUp(G.OutPlane, NR) * roundUp(G.GroupFilters, MR);
-      // Larger planes only when the transpose back is small next to the product: not 1x1
-      // (64->128 1x1 stride 2 at 56x56: 1.07x -> 1.20x ORT) nor few filters (MobileNetV2's
-      // 3->32 stem: 0.37 -> 0.41 ms).
-      // Shallow kernel rows (a 3-channel stem) run as one product over the whole kernel (see
-      // RowBands), which pays on large planes too (ResNet-18's 7x7 stem: 2.72 -> 2.47 ms).
+      // Larger planes only with enough filters (MobileNetV2's 3->32 stem: 0.37 -> 0.41 ms as
+      // Y^T), up to 4096 pixels (the largest measured: 56x56), and shallow kernels up to 16384
+      // (ResNet-18's 3-channel 7x7 stem at 112x112: 1.20x -> 0.99x ORT). Strided 1x1 convs
+      // gain too (64->128 stride 2 at 56x56: 1.16x -> 1.02x).
       const bool Shallow = G.GroupChannels * size_t(G.Kernel[1]) < 64;
-      const bool InPlace = G.Rank == 2 && (G.Stride[1] == 1 || G.Stride[1] == 2) && G.KernelSize > 1 &&
+      const bool InPlace = G.Rank == 2 && (G.Stride[1] == 1 || G.Stride[1] == 2) &&
                            G.OutPlane <= (Shallow ? 4 : 1) * RowBandsMaxPlane;
       const bool BandsFit =
           How == Method::Im2Col ? G.OutPlane < 2 * NR || InPlace
