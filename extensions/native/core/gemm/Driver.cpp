@@ -349,8 +349,8 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
   End.Clamp = Ep && InKernel;
   const size_t MR = Isa->MR, NR = Isa->NR, K = B.k();
   const size_t Lines = M / A.Width;
-  // Even tiles within a line (14 = 7 + 7, 56 = 4 x 11 + 12): a tile's rows are consecutive
-  // pixels of one output row.
+  // Even tiles within a line (14 = 7 + 7, not 12 + 2): a tile's rows are consecutive pixels
+  // of one output row.
   const size_t Tiles = (A.Width + MR - 1) / MR, Step = (A.Width + Tiles - 1) / Tiles;
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
     const size_t Width = std::min(NR, N1 - J0);

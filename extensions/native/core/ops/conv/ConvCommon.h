@@ -86,9 +86,11 @@ inline std::atomic<bool> ConvRowBandsEnabled{true};
 //    accumulation, no scratch;
 //  - 1x1 kernel, stride 1, no padding: the input already is the im2col matrix, GEMM only;
 //  - otherwise: im2col, then the GEMM, per image and group.
-// Constant float weights are packed once at load (packWeights): as the GEMM's A, with large
-// im2col matrices written straight into packed B panels (no scratch), or, for output planes
-// narrower than two tile widths, as W^T for Y^T = Col^T W^T.
+// Constant float weights are packed once at load (packWeights): as W^T slivers for the row
+// bands (RowBands.h: Y^T read from the input in place, written into the planes), which most 2-D
+// convs with enough filters take; as W^T for a plain Y^T = Col^T W^T; or as the GEMM's A, with
+// stride-1 convs through shifted rows (ShiftedRows.h) and large im2col matrices written straight
+// into packed B panels (no scratch).
 template <typename T> class ConvEngine {
 public:
   enum class Method { Direct, Pointwise, Im2Col };
