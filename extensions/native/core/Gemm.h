@@ -126,19 +126,21 @@ public:
 
   size_t k() const { return K; }
   size_t n() const { return N; }
+  // Columns per sliver: the width of the ISA it was packed for (not necessarily the active one).
+  size_t sliverWidth() const { return Width; }
   const float *data() const { return Store.data(); }
   const gemm::IsaTable *isa() const { return Isa; }
 
 private:
   PackedStorage Store;
-  size_t K = 0, N = 0;
+  size_t K = 0, N = 0, Width = 0;
   const gemm::IsaTable *Isa = nullptr;
 };
 
 // The transposed product written straight into planes, serially: for the M pixels of A and the
 // columns n in [N0, N1), Out[n * OutStride + i] = act(sum_{k in [K0, K1)} A(i, k) B(k, n) +
-// Bias[n]) (Bias may be null; A reads A.Offsets[k] for k in [K0, K1)). M must be a multiple of A.Width,
-// N0 of gemmTileWidth(). A Relu or Clip is applied by the microkernel, another activation over
+// Bias[n]) (Bias may be null; A reads A.Offsets[k] for k in [K0, K1)). M must be a multiple of
+// A.Width, N0 of B.sliverWidth(). A Relu or Clip is applied by the microkernel, another activation over
 // the planes afterwards.
 void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
                         float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,

@@ -174,25 +174,35 @@ TEST(NativeConvGemm, LargeIm2ColDefaultThreshold) {
 // microkernel family).
 TEST(NativeConvGemm, PackedWeightsSurviveIsaSwitch) {
   nat::GemmIsa Saved = nat::activeGemmIsa();
-  const Case C{"switch", {1, 4, 9, 10}, {7, 4, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}};
-  std::vector<float> X = randomFloats(elementCount(C.X), 21), W = randomFloats(elementCount(C.W), 22);
-  std::vector<float> B = randomFloats(size_t(C.W[0]), 23);
-  Shape Out;
-  std::vector<float> Ref = reference(C, X, W, B, Out);
-  GraphSpec G;
-  G.tensor("x", C.X).tensor("y", Out).input("x").output("y");
-  G.constantF32("w", C.W, W).constantF32("b", {C.W[0]}, B);
-  G.node("conv", "Conv", {"x", "w", "b"}, {"y"}, {attrInts("pads", {1, 1, 1, 1})});
-  ASSERT_TRUE(nat::setGemmIsa(nat::GemmIsa::Generic));
-  TempDir Dir;
-  auto Graph = load(G, Dir);
-  for (nat::GemmIsa I : {nat::GemmIsa::Avx512, nat::GemmIsa::Avx2, nat::GemmIsa::Generic}) {
-    if (!nat::setGemmIsa(I))
-      continue;
-    std::vector<float> Y = fromBytes<float>(run(*Graph, {toBytes(X)}, 2)[0]);
-    ASSERT_EQ(Y.size(), Ref.size());
-    for (size_t K = 0; K < Y.size(); ++K)
-      ASSERT_NEAR(Y[K], Ref[K], 1e-4 * (1.0 + std::fabs(Ref[K]))) << nat::gemmIsaName(I);
+  // An im2col/shifted-rows shape and a row-bands one (150 filters: slivers of the loading ISA's
+  // width, split over 2 threads), each loaded under the narrowest and the widest ISA.
+  const Case Cases[] = {{"switch", {1, 4, 9, 10}, {7, 4, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}},
+                        {"switch, row bands", {1, 8, 7, 7}, {150, 8, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}}};
+  for (const Case &C : Cases) {
+    std::vector<float> X = randomFloats(elementCount(C.X), 21), W = randomFloats(elementCount(C.W), 22);
+    std::vector<float> B = randomFloats(size_t(C.W[0]), 23);
+    Shape Out;
+    std::vector<float> Ref = reference(C, X, W, B, Out);
+    GraphSpec G;
+    G.tensor("x", C.X).tensor("y", Out).input("x").output("y");
+    G.constantF32("w", C.W, W).constantF32("b", {C.W[0]}, B);
+    G.node("conv", "Conv", {"x", "w", "b"}, {"y"}, {attrInts("pads", {1, 1, 1, 1})});
+    for (nat::GemmIsa LoadIsa : {nat::GemmIsa::Generic, nat::GemmIsa::Avx512}) {
+      if (!nat::setGemmIsa(LoadIsa))
+        continue;
+      TempDir Dir;
+      auto Graph = load(G, Dir);
+      for (nat::GemmIsa I : {nat::GemmIsa::Avx512, nat::GemmIsa::Avx2, nat::GemmIsa::Generic}) {
+        if (!nat::setGemmIsa(I))
+          continue;
+        std::vector<float> Y = fromBytes<float>(run(*Graph, {toBytes(X)}, 2)[0]);
+        ASSERT_EQ(Y.size(), Ref.size());
+        for (size_t K = 0; K < Y.size(); ++K)
+          ASSERT_NEAR(Y[K], Ref[K], 1e-4 * (1.0 + std::fabs(Ref[K])))
+              << C.Label << ": loaded " << nat::gemmIsaName(LoadIsa) << ", run "
+              << nat::gemmIsaName(I);
+      }
+    }
   }
   nat::setGemmIsa(Saved);
 }

@@ -464,6 +464,7 @@ void PackedSlivers::pack(size_t K_, size_t N_, const float *B, size_t Ldb) {
   K = K_;
   N = N_;
   const size_t NR = Isa->NR, Slivers = (N + NR - 1) / NR;
+  Width = NR;
   if (K == 0 || N == 0)
     return;
   float *Data = Store.allocate(Slivers * K * NR);

@@ -96,14 +96,14 @@ public:
     const size_t F = Geo.GroupFilters, P = Geo.OutPlane, OH = size_t(Geo.Out[0]);
     const size_t OW = size_t(Geo.Out[1]), SH = size_t(Geo.Stride[0]), SW = size_t(Geo.Stride[1]);
     const size_t Depth = size_t(Geo.Kernel[1]) * Geo.GroupChannels; // one kernel row
-    const size_t NR = gemmTileWidth(), Slivers = (F + NR - 1) / NR;
+    const PackedSlivers &W = Weights[Group];
+    const size_t NR = W.sliverWidth(), Slivers = (F + NR - 1) / NR; // as packed, whatever is active
     // Threads split the filters when each gets several slivers (a 7x7 plane has few pixels),
     // else the output rows: with one sliver per thread, every thread would read all of the
     // input for a single use of each A tile (64 filters at 56x56: 1.77x -> 1.9x on 2 threads).
     const size_t Threads = Ctx.threadCount();
     const bool SplitRows = Slivers < 4 * Threads && OH >= Threads;
     const size_t Parts = std::max<size_t>(1, std::min<size_t>(SplitRows ? OH : Slivers, Threads));
-    const PackedSlivers &W = Weights[Group];
     const Epilogue *E = Ep.active() ? &Ep : nullptr;
     // Output rows whose pixels continue one another in the input (1x1, no padding, no row
     // skipped by the stride) are one line: tiles may then cross rows (49 = 10+10+10+10+9).
