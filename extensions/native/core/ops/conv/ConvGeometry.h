@@ -59,4 +59,14 @@ inline void padPlanes(const KernelContext &Ctx, const ConvGeometry &G, size_t Pa
   });
 }
 
+// The planes a GEMM reads in place: a padded copy at the start of Scratch when Padded, else In.
+inline const float *readablePlanes(const KernelContext &Ctx, const ConvGeometry &G, bool Padded,
+                                   size_t PadH, size_t PadW, const float *In, std::byte *Scratch) {
+  if (!Padded)
+    return In;
+  float *P = reinterpret_cast<float *>(Scratch);
+  padPlanes(Ctx, G, PadH, PadW, In, P);
+  return P;
+}
+
 } // namespace optima_v2::native

@@ -87,12 +87,7 @@ public:
   // filters' biases (or null).
   void run(const KernelContext &Ctx, size_t Group, const float *In, const float *Bias,
            const Epilogue &Ep, float *Out, std::byte *Scratch) const {
-    const float *X = In;
-    if (Padded) {
-      float *P = reinterpret_cast<float *>(Scratch);
-      padPlanes(Ctx, Geo, PadH, PadW, In, P);
-      X = P;
-    }
+    const float *X = readablePlanes(Ctx, Geo, Padded, PadH, PadW, In, Scratch);
     const size_t F = Geo.GroupFilters, P = Geo.OutPlane, OH = size_t(Geo.Out[0]);
     const size_t OW = size_t(Geo.Out[1]), SH = size_t(Geo.Stride[0]), SW = size_t(Geo.Stride[1]);
     const size_t Depth = size_t(Geo.Kernel[1]) * Geo.GroupChannels; // one kernel row

@@ -57,12 +57,7 @@ public:
   // its filters' biases (or null). W packed as the GEMM's A (GroupFilters x KRows).
   void run(const KernelContext &Ctx, const PackedA &W, const float *In, const float *Bias,
            const Epilogue &Ep, float *Out, std::byte *Scratch) const {
-    const float *X = In;
-    if (Padded) {
-      float *P = reinterpret_cast<float *>(Scratch);
-      padPlanes(Ctx, Geo, PadH, PadW, In, P);
-      X = P;
-    }
+    const float *X = readablePlanes(Ctx, Geo, Padded, PadH, PadW, In, Scratch);
     float *Wide = reinterpret_cast<float *>(Scratch + round64(paddedFloats() * sizeof(float)));
     GemmShape S;
     S.M = Geo.GroupFilters;
