@@ -147,10 +147,13 @@ def test_wait_with_timeout(model, rng):
 
 
 def test_wait_timeout_expires_on_a_slow_model(context, tmp_path):
-    path, w = write_slow_model(tmp_path / "slow")
+    # 8 products of 768 x 768 (7 GFLOP, tens of ms): still running after a 1 ms wait even when
+    # this thread gets no core for several ms (384 x 384, 4 ms on 2 threads, finished first once
+    # on a busy 2-core machine).
+    path, w = write_slow_model(tmp_path / "slow", size=768)
     slow = context.load_model(str(path))
     req = slow.create_request()
-    x = np.random.default_rng(1).standard_normal((384, 384)).astype(np.float32)
+    x = np.random.default_rng(1).standard_normal((768, 768)).astype(np.float32)
     req.set_inputs(x)
     req.infer()
     assert req.wait(1) is True
