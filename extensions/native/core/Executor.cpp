@@ -1,6 +1,7 @@
 // Per-request state and the node loop. The arena is allocated once per request; execute() only
 // binds the caller's pointers and runs kernels.
 #include "GraphData.h"
+#include "LargeAlloc.h"
 #include "MemoryPlan.h"
 
 #include <chrono>
@@ -37,18 +38,24 @@ void KernelContext::fail(const char *Format, ...) const {
 
 struct GraphInstance::State {
   std::byte *Arena = nullptr;
+  size_t ArenaBytes = 0;
   std::vector<void *> Tensors; // by tensor id
   KernelFailure Failure;
   char FailureText[512] = {}; // "node \"<name>\": <message>" of the last failed execute()
 
-  ~State() { std::free(Arena); }
+  ~State() {
+    if (Arena)
+      freeLarge(Arena, ArenaBytes);
+  }
 };
 
 GraphInstance::GraphInstance(std::shared_ptr<const NativeGraph> G)
     : Graph(std::move(G)), S(std::make_unique<State>()) {
   const GraphData &D = Graph->data();
   if (D.ArenaBytes) {
-    S->Arena = static_cast<std::byte *>(std::aligned_alloc(ArenaAlignment, D.ArenaBytes));
+    static_assert(ArenaAlignment <= 64, "allocateLarge aligns to 64");
+    S->Arena = static_cast<std::byte *>(allocateLarge(D.ArenaBytes));
+    S->ArenaBytes = D.ArenaBytes;
     if (!S->Arena)
       throw NativeError(OPTIMA_STATUS_OUT_OF_RESOURCE,
                         "cannot allocate the request arena (" + std::to_string(D.ArenaBytes) +

@@ -113,6 +113,12 @@ struct ARowTable {
   const float *Base = nullptr;
   const size_t *Offsets = nullptr;
   size_t Width = 0, Pitch = 0, Step = 1;
+  // Optional (ColLo null: every pixel reads every depth row): depth row k belongs to column
+  // (k / Run) % Columns (a conv's kernel column, rows in (kh, kw, c) order with Run = c's), and
+  // only the pixels at x in [ColLo[col], ColHi[col]) of a line read inside the input there. Tiles
+  // holding other pixels skip those rows for them (a border pixel's padding) in several products.
+  const size_t *ColLo = nullptr, *ColHi = nullptr;
+  size_t Run = 0, Columns = 0;
 };
 
 // op(B) (K x N) packed once for sgemmARowsToPlanes: per NR-wide column sliver, all K rows

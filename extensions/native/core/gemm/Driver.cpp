@@ -4,6 +4,7 @@
 // pre-packed) and multiplied against every NR-wide B sliver by the ISA's microkernel. C is split
 // into 2-D blocks across the host pool.
 #include "../Gemm.h"
+#include "../LargeAlloc.h"
 #include "../ops/Epilogue.h"
 #include "GemmKernels.h"
 
@@ -333,6 +334,44 @@ void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB 
   runProblem(P, Ctx);
 }
 
+namespace {
+
+// One tile of sgemmARowsToPlanes (pixels [X0, X0 + Rows) of a line at Px, columns of the sliver
+// at Sliver, all K rows) whose pixels do not all read every depth row: one product per run of
+// depth rows that the same pixels read, accumulated in registers and a carry block between
+// calls, then stored with End.
+void borderTile(const IsaTable &Isa, const ARowTable &A, const float *Sliver, size_t K0, size_t K1,
+                size_t X0, size_t Rows, size_t Width, const float *Px, float *C, size_t Ldc,
+                const gemm::TileEnd &End) {
+  alignas(64) float Carry[MaxMR * MaxNR];
+  std::fill(Carry, Carry + Rows * Isa.NR, 0.0f);
+  // The tile's rows that read inside the input in column Col.
+  auto rowsOf = [&](size_t Col) {
+    const size_t Lo = std::clamp(A.ColLo[Col], X0, X0 + Rows);
+    const size_t Hi = std::clamp(A.ColHi[Col], Lo, X0 + Rows);
+    return std::make_pair(Lo - X0, Hi - X0);
+  };
+  gemm::TileEnd Keep;
+  Keep.Keep = true;
+  for (size_t Kk = K0; Kk < K1;) {
+    const auto [R0, R1] = rowsOf(Kk / A.Run % A.Columns);
+    size_t Next = std::min(K1, (Kk / A.Run + 1) * A.Run);
+    while (Next < K1 && rowsOf(Next / A.Run % A.Columns) == std::make_pair(R0, R1))
+      Next = std::min(K1, Next + A.Run);
+    if (R0 < R1) {
+      Keep.Carry = Carry + R0 * Isa.NR;
+      Isa.KernelAOff(Next - Kk, Px + R0 * A.Step, A.Offsets + Kk, A.Step, Sliver + Kk * Isa.NR,
+                     C, Ldc, R1 - R0, Width, &Keep);
+    }
+    Kk = Next;
+  }
+  gemm::TileEnd Store = End;
+  Store.Carry = Carry;
+  Isa.KernelAOff(0, Px, A.Offsets, A.Step, Sliver, C, Ldc, Rows, Width, &Store);
+}
+
+} // namespace
+
 void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
                         float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,
                         size_t N0, size_t N1) {
@@ -352,15 +391,29 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
   // Even tiles within a line (14 = 7 + 7, not 12 + 2): a tile's rows are consecutive pixels
   // of one output row.
   const size_t Tiles = (A.Width + MR - 1) / MR, Step = (A.Width + Tiles - 1) / Tiles;
+  // Pixels [Inner0, Inner1) read every depth row; tiles reaching outside take borderTile().
+  const bool Skips = A.ColLo && A.ColHi && A.Run && A.Columns;
+  size_t Inner0 = 0, Inner1 = A.Width;
+  for (size_t Col = 0; Skips && Col < A.Columns; ++Col) {
+    Inner0 = std::max(Inner0, A.ColLo[Col]);
+    Inner1 = std::min(Inner1, A.ColHi[Col]);
+  }
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
     const size_t Width = std::min(NR, N1 - J0);
     const float *Sliver = B.data() + (J0 / NR * K + K0) * NR;
     End.Bias = Bias ? Bias + J0 : nullptr;
     for (size_t Line = 0; Line < Lines; ++Line)
-      for (size_t X0 = 0; X0 < A.Width; X0 += Step)
-        Isa->KernelAOff(K1 - K0, A.Base + Line * A.Pitch + X0 * A.Step, A.Offsets + K0, A.Step,
-                        Sliver, Out + J0 * OutStride + Line * A.Width + X0, OutStride,
-                        std::min(Step, A.Width - X0), Width, &End);
+      for (size_t X0 = 0; X0 < A.Width; X0 += Step) {
+        const size_t Rows = std::min(Step, A.Width - X0);
+        const float *Px = A.Base + Line * A.Pitch + X0 * A.Step;
+        float *C = Out + J0 * OutStride + Line * A.Width + X0;
+        if (!Skips || (X0 >= Inner0 && X0 + Rows <= Inner1))
+          Isa->KernelAOff(K1 - K0, Px, A.Offsets + K0, A.Step, Sliver, C, OutStride, Rows, Width,
+                          &End);
+        else
+          borderTile(*Isa, A, B.data() + J0 / NR * K * NR, K0, K1, X0, Rows, Width, Px, C,
+                     OutStride, End);
+      }
     if (!InKernel)
       for (size_t Col = J0; Col < J0 + Width; ++Col)
         Ep->apply(Out + Col * OutStride, M);
@@ -411,7 +464,9 @@ PackedStorage &PackedStorage::operator=(PackedStorage &&O) noexcept {
 
 float *PackedStorage::allocate(size_t Floats) {
   release();
-  Data = static_cast<float *>(::operator new(Floats * sizeof(float), std::align_val_t(64)));
+  Data = static_cast<float *>(allocateLarge(Floats * sizeof(float)));
+  if (!Data)
+    throw std::bad_alloc();
   Bytes = Floats * sizeof(float);
   PackedBytes.fetch_add(Bytes, std::memory_order_relaxed);
   return Data;
@@ -419,7 +474,7 @@ float *PackedStorage::allocate(size_t Floats) {
 
 void PackedStorage::release() noexcept {
   if (Data) {
-    ::operator delete(Data, std::align_val_t(64));
+    freeLarge(Data, Bytes);
     PackedBytes.fetch_sub(Bytes, std::memory_order_relaxed);
   }
   Data = nullptr;

@@ -14,6 +14,12 @@ struct TileEnd {
   const float *Bias = nullptr;
   bool Clamp = false;
   float Lo = 0.0f, Hi = 0.0f;
+  // MicroKernelAOff only: with Carry set the accumulators start from it (row r at Carry + r * NR,
+  // the ISA's NR) instead of zero, and with Keep they go back there and nothing else happens (no
+  // bias, clamp or store into C): one tile's product split over several calls, e.g. over depth
+  // ranges that only some of its rows read.
+  float *Carry = nullptr;
+  bool Keep = false;
 };
 
 // One tile of C: C[M x N] = Alpha * Ap[M x K] * B[K x N] + Beta * C, M <= MR and N <= NR,

@@ -32,11 +32,12 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
   const float *const B0Row = B;
   const float *const A0 = Ap;
   __m256 Acc[Rows][Vecs];
+  const float *Carry = AOff && Pm->End ? Pm->End->Carry : nullptr; // see TileEnd
 #pragma GCC unroll 6
   for (int R = 0; R < Rows; ++R)
 #pragma GCC unroll 2
     for (int V = 0; V < Vecs; ++V)
-      Acc[R][V] = _mm256_setzero_ps();
+      Acc[R][V] = Carry ? _mm256_loadu_ps(Carry + R * NR + V * 8) : _mm256_setzero_ps();
   for (size_t Kk = 0; Kk < K; ++Kk) {
     if (Off)
       B = B0Row + Offs[Kk];
@@ -72,6 +73,14 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
   const bool Clamp = End && End->Clamp;
   const __m256 Lo = _mm256_set1_ps(Clamp ? End->Lo : 0.0f), Hi = _mm256_set1_ps(Clamp ? End->Hi : 0.0f);
   if constexpr (AOff) { // stored transposed, column bias: see MicroKernelAOff
+    if (End && End->Carry && End->Keep) {
+#pragma GCC unroll 6
+      for (int R = 0; R < Rows; ++R)
+#pragma GCC unroll 2
+        for (int V = 0; V < Vecs; ++V)
+          _mm256_storeu_ps(End->Carry + R * NR + V * 8, Acc[R][V]);
+      return;
+    }
     alignas(32) float T[Rows][Vecs * 8];
 #pragma GCC unroll 6
     for (int R = 0; R < Rows; ++R)

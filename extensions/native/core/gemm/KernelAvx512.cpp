@@ -29,11 +29,12 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
   const float *const B0Row = B;
   const float *const A0 = Ap;
   __m512 Acc[Rows][Vecs];
+  const float *Carry = AOff && Pm->End ? Pm->End->Carry : nullptr; // see TileEnd
 #pragma GCC unroll 12
   for (int R = 0; R < Rows; ++R)
 #pragma GCC unroll 2
     for (int V = 0; V < Vecs; ++V)
-      Acc[R][V] = _mm512_setzero_ps();
+      Acc[R][V] = Carry ? _mm512_loadu_ps(Carry + R * NR + V * 16) : _mm512_setzero_ps();
   for (size_t Kk = 0; Kk < K; ++Kk) {
     if (Off)
       B = B0Row + Offs[Kk];
@@ -67,6 +68,14 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
   const bool Clamp = End && End->Clamp;
   const __m512 Lo = _mm512_set1_ps(Clamp ? End->Lo : 0.0f), Hi = _mm512_set1_ps(Clamp ? End->Hi : 0.0f);
   if constexpr (AOff) { // stored transposed, column bias: see MicroKernelAOff
+    if (End && End->Carry && End->Keep) {
+#pragma GCC unroll 12
+      for (int R = 0; R < Rows; ++R)
+#pragma GCC unroll 2
+        for (int V = 0; V < Vecs; ++V)
+          _mm512_storeu_ps(End->Carry + R * NR + V * 16, Acc[R][V]);
+      return;
+    }
     alignas(64) float T[Rows][Vecs * 16];
 #pragma GCC unroll 12
     for (int R = 0; R < Rows; ++R)

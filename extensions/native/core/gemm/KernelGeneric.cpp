@@ -57,6 +57,11 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
 void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const float *B, float *C,
                 size_t Ldc, size_t M, size_t N, const TileEnd *End) {
   float Acc[MR][NR] = {};
+  float *Carry = End ? End->Carry : nullptr; // see TileEnd
+  if (Carry)
+    for (size_t R = 0; R < M; ++R)
+      for (size_t J = 0; J < NR; ++J)
+        Acc[R][J] = Carry[R * NR + J];
   for (size_t Kk = 0; Kk < K; ++Kk, B += NR) {
     const float *Ak = A + AOff[Kk];
     for (size_t R = 0; R < M; ++R) {
@@ -64,6 +69,12 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
       for (size_t J = 0; J < NR; ++J)
         Acc[R][J] += Av * B[J];
     }
+  }
+  if (Carry && End->Keep) {
+    for (size_t R = 0; R < M; ++R)
+      for (size_t J = 0; J < NR; ++J)
+        Carry[R * NR + J] = Acc[R][J];
+    return;
   }
   for (size_t J = 0; J < N; ++J)
     for (size_t R = 0; R < M; ++R) {
