@@ -134,9 +134,10 @@ def test_user_callback_is_kept_and_called(model):
 
 
 def test_running_request_is_refused(tmp_path):
-    path, _w = write_slow_model(tmp_path / "slow")
+    # 768 x 768 products (tens of ms): still running when the loop starts, even on 2 busy cores.
+    path, _w = write_slow_model(tmp_path / "slow", size=768)
     req = rt.Context().load_model(str(path)).create_request()
-    req.set_inputs(np.ones((384, 384), np.float32))
+    req.set_inputs(np.ones((768, 768), np.float32))
     req.infer()
 
     async def main():

@@ -16,6 +16,7 @@ from .fold_batchnorm import fold_batchnorms
 from .folding import fold_constants
 from .freezing import freeze_inputs
 from .fuse_activation import fuse_activations
+from .fuse_residual import fuse_residual_adds
 from .loading import ModelSource, load_model, onnx_opset
 from .ops import check_writable
 from .placement import (
@@ -56,8 +57,9 @@ def compile_onnx(
     CompileError lists every node a backend refuses (op and reason), across all subgraphs.
     With ``optimize`` false, only the lowering needed to run is done (Constant nodes become
     constants, inference Dropout becomes Identity); Identity removal, constant folding,
-    dead-node removal, BatchNorm folding and activation fusion are skipped. Activations are
-    fused only into nodes placed on a ``Native`` device (see :mod:`.fuse_activation`).
+    dead-node removal, BatchNorm folding and activation and residual fusion are skipped.
+    Activations and residual Adds are fused only into nodes placed on a ``Native`` device (see
+    :mod:`.fuse_activation` and :mod:`.fuse_residual`).
     ``progress`` is called with ``"[i/n] step"`` as each step starts.
     Every problem is a :class:`CompileError` (a ValueError).
     """
@@ -76,6 +78,7 @@ def compile_onnx(
     if optimize:
         proto = _optimize(proto, report)
         report("fusing activations")
+        fuse_residual_adds(proto.graph, devices, default)  # Conv + Add first: the Relu then follows it
         fuse_activations(proto.graph, devices, default)
     specs = static_specs(proto)
     report("placement")

@@ -6,7 +6,8 @@
 // small output planes with many filters (computed as Y^T = Col^T W^T, padded ones by row bands
 // that skip the padding kernel rows, output rows that read nothing but padding included),
 // stride-1 2-D convs through the shifted-rows GEMM and through im2col, strides, dilations,
-// asymmetric pads, groups, 1-D and 3-D, with and without bias, with a fused Relu.
+// asymmetric pads, groups, 1-D and 3-D, with and without bias, with a fused Relu, and with a
+// residual input added before it on every path.
 #include "ConvTestUtil.h"
 #include "NativeTestUtil.h"
 
@@ -29,6 +30,7 @@ struct Case {
   int64_t Group = 1;
   std::vector<int64_t> Strides, Dilations, Pads; // empty: defaults
   bool Relu = false;
+  bool Residual = false; // a fourth input Z shaped like Y: Y = act(conv + B + Z)
 };
 
 ConvCase asConv(const Case &C) {
@@ -36,11 +38,16 @@ ConvCase asConv(const Case &C) {
 }
 
 std::vector<float> reference(const Case &C, const std::vector<float> &X, const std::vector<float> &W,
-                             const std::vector<float> &B, Shape &Out) {
+                             const std::vector<float> &B, Shape &Out, std::vector<float> &Z) {
   const ConvCase Conv = asConv(C);
   std::vector<int64_t> PadBegin;
   geometry(Conv, Out, PadBegin);
   std::vector<float> Y = referenceConv(Conv, X, W, B, Out, PadBegin);
+  if (C.Residual) {
+    Z = randomFloats(Y.size(), 14);
+    for (size_t I = 0; I < Y.size(); ++I)
+      Y[I] += Z[I];
+  }
   if (C.Relu)
     for (float &V : Y)
       V = std::max(0.0f, V);
@@ -54,7 +61,8 @@ void check(const Case &C, bool ConstW, unsigned Threads) {
   std::vector<float> W = randomFloats(elementCount(C.W), 12);
   std::vector<float> B = C.Bias ? randomFloats(size_t(C.W[0]), 13) : std::vector<float>();
   Shape Out;
-  std::vector<float> Ref = reference(C, X, W, B, Out);
+  std::vector<float> Z;
+  std::vector<float> Ref = reference(C, X, W, B, Out, Z);
   std::vector<std::string> Attrs = convAttributes(asConv(C));
   if (C.Relu)
     Attrs.push_back(attrString("activation", "Relu"));
@@ -71,6 +79,11 @@ void check(const Case &C, bool ConstW, unsigned Threads) {
   if (C.Bias) {
     G.constantF32("b", {C.W[0]}, B);
     Ins.push_back("b");
+  }
+  if (C.Residual) {
+    G.tensor("z", Out).input("z");
+    Inputs.push_back(toBytes(Z));
+    Ins.push_back("z");
   }
   G.node("conv", "Conv", Ins, {"y"}, Attrs);
   TempDir Dir;
@@ -113,6 +126,11 @@ const std::vector<Case> &cases() {
       {"row bands in place, strides 3 x 2, no padding", {1, 22, 20, 21}, {66, 22, 3, 3}, false, 1, {3, 2}, {}, {0, 0, 0, 0}},
       {"1x1 stride 2 in place (row bands)", {1, 24, 30, 29}, {66, 24, 1, 1}, true, 1, {2, 2}, {}, {0, 0, 0, 0}, true},
       {"shallow stem in place, one product for the whole kernel", {1, 3, 40, 37}, {70, 3, 7, 7}, true, 1, {2, 2}, {}, {3, 3, 2, 3}, true},
+      {"residual + relu, 7x7 row bands", {2, 30, 7, 7}, {70, 30, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, true, true},
+      {"residual, row bands in row chunks, rows split", {1, 16, 21, 23}, {69, 16, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}, false, true},
+      {"residual + relu, pointwise", {2, 20, 6, 7}, {17, 20, 1, 1}, true, 1, {}, {}, {}, true, true},
+      {"residual + relu, depthwise 3x3", {1, 8, 9, 9}, {8, 1, 3, 3}, true, 8, {}, {}, {1, 1, 1, 1}, true, true},
+      {"residual, strided im2col", {1, 4, 17, 19}, {13, 4, 3, 2}, true, 1, {2, 2}, {2, 3}, {2, 0, 1, 3}, true, true},
   };
   return All;
 }
@@ -187,7 +205,8 @@ TEST(NativeConvGemm, PackedWeightsSurviveIsaSwitch) {
     std::vector<float> X = randomFloats(elementCount(C.X), 21), W = randomFloats(elementCount(C.W), 22);
     std::vector<float> B = randomFloats(size_t(C.W[0]), 23);
     Shape Out;
-    std::vector<float> Ref = reference(C, X, W, B, Out);
+    std::vector<float> Unused;
+    std::vector<float> Ref = reference(C, X, W, B, Out, Unused);
     GraphSpec G;
     G.tensor("x", C.X).tensor("y", Out).input("x").output("y");
     G.constantF32("w", C.W, W).constantF32("b", {C.W[0]}, B);

@@ -155,4 +155,16 @@ TEST(NativeConv, RejectsInvalidAttributesAndShapes) {
   expectLoadError(Mixed, OPTIMA_STATUS_INVALID_MODEL, {"input 1 \"w\" is F16 but X is F32"});
   expectLoadError(Base({attrInt("foo", 1)}), OPTIMA_STATUS_UNSUPPORTED,
                   {"node \"c\" (op Conv: attribute \"foo\")"});
+  // A residual (fourth) input must be shaped and typed like the output: no broadcasting.
+  auto Residual = [](Shape Z, const char *Type) {
+    GraphSpec G;
+    G.tensor("x", {1, 3, 5, 5}).constantF32("w", {2, 3, 3, 3}, std::vector<float>(54, 0.5f));
+    G.tensor("z", Z, Type).tensor("y", {1, 2, 3, 3}).input("x").input("z").output("y");
+    G.node("c", "Conv", {"x", "w", "", "z"}, {"y"});
+    return G;
+  };
+  expectLoadError(Residual({1, 2, 1, 1}, "F32"), OPTIMA_STATUS_INVALID_MODEL,
+                  {"nodes[0] (Conv \"c\")", "residual input 3 \"z\" has shape [1, 2, 1, 1] but the output is [1, 2, 3, 3]"});
+  expectLoadError(Residual({1, 2, 3, 3}, "F64"), OPTIMA_STATUS_INVALID_MODEL,
+                  {"residual input 3 \"z\" is F64 but X is F32"});
 }

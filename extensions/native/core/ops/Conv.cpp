@@ -1,5 +1,6 @@
 // Conv (ONNX): 1 to 6 spatial dims, groups (incl. depthwise), strides, dilations, explicit pads or
-// auto_pad, optional bias, optional fused activation (Epilogue.h). F32 and F64 compute in their own type; F16/BF16 are converted to float
+// auto_pad, optional bias, optional fused activation (Epilogue.h), and an optional fourth input Z
+// shaped like Y (a following Add folded in by the compiler): Y = act(conv(X, W) + B + Z). F32 and F64 compute in their own type; F16/BF16 are converted to float
 // (constant weights once at load, activations per run into scratch).
 #include "../OpRegistry.h"
 #include "conv/ConvCommon.h"
@@ -17,8 +18,10 @@ template <typename S> class ConvKernel final : public Kernel {
 public:
   ConvKernel(const NodeContext &Ctx, const ConvGeometry &G, const Epilogue &Ep)
       : Engine(G), X(Ctx.inputId(0)), W(Ctx.inputId(1)), B(Ctx.input(2) ? Ctx.inputId(2) : -1),
-        Y(Ctx.outputId(0)) {
+        Z(Ctx.input(3) ? Ctx.inputId(3) : -1), Y(Ctx.outputId(0)) {
     Engine.checkScratch(Ctx);
+    if (Z >= 0)
+      Engine.setResidual();
     Engine.setEpilogue(Ep);
     const TensorInfo &WI = *Ctx.input(1);
     const TensorInfo *BI = Ctx.input(2);
@@ -41,6 +44,8 @@ public:
       WElems = WI.Elements;
       XOffset = Layout.add(XElems * sizeof(C));
       YOffset = Layout.add(YElems * sizeof(C));
+      if (Z >= 0)
+        ZOffset = Layout.add(YElems * sizeof(C));
       if (WI.Where != Storage::Constant)
         WOffset = Layout.add(WElems * sizeof(C));
       if (BI) {
@@ -59,9 +64,10 @@ public:
     const S *PW = Ctx.tensor<const S>(W);
     const S *PB = B >= 0 ? Ctx.tensor<const S>(B) : nullptr;
     S *PY = Ctx.tensor<S>(Y);
+    const S *PZ = Z >= 0 ? Ctx.tensor<const S>(Z) : nullptr;
     std::byte *Scratch = Ctx.Scratch;
     if constexpr (!Staged) {
-      Engine.run(Ctx, PX, PW, PB, PY, Scratch + EngineOffset);
+      Engine.run(Ctx, PX, PW, PB, PY, Scratch + EngineOffset, PZ);
     } else {
       const ConvGeometry &G = Engine.geometry();
       C *XC = reinterpret_cast<C *>(Scratch + XOffset);
@@ -82,22 +88,27 @@ public:
           BC = Tmp;
         }
       }
-      Engine.run(Ctx, XC, WC, BC, YC, Scratch + EngineOffset);
+      C *ZC = nullptr;
+      if (PZ) {
+        ZC = reinterpret_cast<C *>(Scratch + ZOffset);
+        convertArray(PZ, ZC, YElems);
+      }
+      Engine.run(Ctx, XC, WC, BC, YC, Scratch + EngineOffset, ZC);
       convertArray(YC, PY, YElems);
     }
   }
 
 private:
   ConvEngine<C> Engine;
-  int32_t X, W, B, Y;
+  int32_t X, W, B, Z, Y;
   ScratchLayout Layout;
-  size_t EngineOffset = 0, XOffset = 0, YOffset = 0, WOffset = 0, BOffset = 0;
+  size_t EngineOffset = 0, XOffset = 0, YOffset = 0, ZOffset = 0, WOffset = 0, BOffset = 0;
   size_t XElems = 0, YElems = 0, WElems = 0;
   std::vector<C> ConstW, ConstB; // staged types: constant weights/bias converted at load
 };
 
 std::unique_ptr<Kernel> makeConv(const NodeContext &Ctx) {
-  Ctx.expectArity(2, 3, 1);
+  Ctx.expectArity(2, 4, 1);
   Ctx.allowAttributes({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides",
                        OPTIMA_V2_EPILOGUE_ATTRIBUTES});
   const std::initializer_list<int32_t> Types = {OPTIMA_ELEMENT_F32, OPTIMA_ELEMENT_F64,
@@ -111,6 +122,14 @@ std::unique_ptr<Kernel> makeConv(const NodeContext &Ctx) {
   ConvGeometry G;
   Dims OutShape = planConv(Ctx, Ctx.input(0)->Shape, Ctx.input(1)->Shape, Ctx.input(2), G);
   Ctx.expectOutput(0, Type, OutShape);
+  if (const TensorInfo *ZI = Ctx.input(3)) {
+    if (ZI->Type != Type)
+      Ctx.invalid("residual input 3 \"" + ZI->Name + "\" is " + typeName(ZI->Type) + " but X is " +
+                  typeName(Type));
+    if (ZI->Shape != OutShape)
+      Ctx.invalid("residual input 3 \"" + ZI->Name + "\" has shape " + formatShape(ZI->Shape) +
+                  " but the output is " + formatShape(OutShape));
+  }
   Epilogue Ep = readEpilogue(Ctx, Type);
   std::unique_ptr<Kernel> K;
   dispatchType(Type, [&](auto Tag) {

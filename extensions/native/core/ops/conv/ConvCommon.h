@@ -110,7 +110,14 @@ public:
 
   const ConvGeometry &geometry() const { return G; }
   // Fused activation, applied to each output plane (direct) or GEMM tile as it is finished.
-  void setEpilogue(const Epilogue &E) { Ep = E; }
+  void setEpilogue(const Epilogue &E) {
+    (Residual ? AfterResidual : Ep) = E;
+  }
+  // A residual input Z (run()'s Z, shaped like Y): Y = act(conv + B + Z), an Add the compiler
+  // folded in. The paths then compute conv + B alone and add Z (then the activation) per plane,
+  // or, with row bands, per few rows of a sliver while they are in cache. Call before
+  // setEpilogue().
+  void setResidual() { Residual = true; }
   size_t scratchBytes() const {
     if (UseShifted)
       return Shifted.scratchBytes();
@@ -191,16 +198,36 @@ public:
       Ctx.unsupported("im2col buffer would exceed " + std::to_string(MaxTensorBytes) + " bytes");
   }
 
-  // Y = conv(X, W) + B (B may be null). Scratch: scratchBytes(), 64-aligned.
+  // Y = conv(X, W) + B (B may be null), + Z after setResidual() (Z must not alias Y), then the
+  // activation. Scratch: scratchBytes(), 64-aligned.
   void run(const KernelContext &Ctx, const T *X, const T *W, const T *B, T *Y,
-           std::byte *Scratch) const {
+           std::byte *Scratch, const T *Z = nullptr) const {
     if (How == Method::Direct)
       runDirect(Ctx, X, W, B, Y);
     else
-      runGemm(Ctx, X, W, B, Y, reinterpret_cast<T *>(Scratch));
+      runGemm(Ctx, X, W, B, Y, reinterpret_cast<T *>(Scratch), Residual ? Z : nullptr);
+    if (Residual && Z && !(How != Method::Direct && UseBands))
+      addResidual(Ctx, Y, Z);
   }
 
 private:
+  // Y = act(Y + Z) over the whole output, a plane at a time.
+  void addResidual(const KernelContext &Ctx, T *Y, const T *Z) const {
+    const size_t Planes = G.Batch * G.Filters, Plane = G.OutPlane;
+    const size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, Plane));
+    Ctx.parallelFor(Planes, Grain, [&](size_t Begin, size_t End) {
+      T *Out = Y + Begin * Plane;
+      const T *In = Z + Begin * Plane;
+      const size_t Count = (End - Begin) * Plane;
+      if constexpr (std::is_same_v<T, float>)
+        simd::vecMath().Binary[simd::BinaryAdd](Out, In, Out, Count);
+      else
+        for (size_t I = 0; I < Count; ++I)
+          Out[I] += In[I];
+      AfterResidual.apply(Out, Count);
+    });
+  }
+
   void fillBias(const T *B, T *Plane, size_t Filter) const {
     std::fill(Plane, Plane + G.OutPlane, B ? B[Filter] : T(0));
   }
@@ -518,7 +545,7 @@ private:
   }
 
   void runGemm(const KernelContext &Ctx, const T *X, const T *W, const T *B, T *Y,
-               T *Col) const {
+               T *Col, const T *Z) const {
     size_t KRows = G.GroupChannels * G.KernelSize;
     GemmShape Shape;
     Shape.M = G.GroupFilters;
@@ -540,8 +567,9 @@ private:
         }
         if constexpr (std::is_same_v<T, float>) {
           if (UseBands) {
-            Bands.run(Ctx, Gi, In, B ? B + Gi * G.GroupFilters : nullptr, Ep, Out,
-                     reinterpret_cast<std::byte *>(Col));
+            const size_t Offset = (N * G.Filters + Gi * G.GroupFilters) * G.OutPlane;
+            Bands.run(Ctx, Gi, In, B ? B + Gi * G.GroupFilters : nullptr, Z ? AfterResidual : Ep,
+                      Out, reinterpret_cast<std::byte *>(Col), Z ? Z + Offset : nullptr);
             continue;
           }
         }
@@ -590,7 +618,9 @@ private:
 
   ConvGeometry G;
   Method How = Method::Direct;
-  Epilogue Ep;
+  Epilogue Ep;            // applied by the paths: none with a residual, which comes first
+  Epilogue AfterResidual; // with a residual: the activation, after it
+  bool Residual = false;
   std::vector<PackedA> PackedW;  // per group; empty unless packWeights ran (float only)
   std::vector<size_t> PlaneRows; // with PackedW, pointwise: B row k (input plane k) at k * InPlane
   std::vector<PackedB> PackedWT; // per group W^T: instead of PackedW for small output planes

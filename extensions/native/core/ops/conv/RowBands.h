@@ -21,6 +21,7 @@
 #include "../../Gemm.h"
 #include "../Epilogue.h"
 #include "ConvGeometry.h"
+#include "../../simd/VecMath.h"
 
 #include <algorithm>
 #include <atomic>
@@ -112,9 +113,10 @@ public:
   size_t scratchBytes() const { return Padded ? Geo.GroupChannels * PadH * PadW * sizeof(float) : 0; }
 
   // One image and group: In = its first input channel, Out = its first output plane, Bias = its
-  // filters' biases (or null).
+  // filters' biases (or null). With Z (planes shaped like Out, not aliasing it): Out = Ep(conv +
+  // Bias + Z), a residual added in row chunks of each sliver while they are in cache.
   void run(const KernelContext &Ctx, size_t Group, const float *In, const float *Bias,
-           const Epilogue &Ep, float *Out, std::byte *Scratch) const {
+           const Epilogue &Ep, float *Out, std::byte *Scratch, const float *Z = nullptr) const {
     const float *X = readablePlanes(Ctx, Geo, Padded, PadH, PadW, In, Scratch);
     const size_t F = Geo.GroupFilters, P = Geo.OutPlane, OH = size_t(Geo.Out[0]);
     const size_t OW = size_t(Geo.Out[1]), SH = size_t(Geo.Stride[0]), SW = size_t(Geo.Stride[1]);
@@ -127,7 +129,9 @@ public:
     const size_t Threads = Ctx.threadCount();
     const bool SplitRows = Slivers < 4 * Threads && OH >= Threads;
     const size_t Parts = std::max<size_t>(1, std::min<size_t>(SplitRows ? OH : Slivers, Threads));
-    const Epilogue *E = Ep.active() ? &Ep : nullptr;
+    const Epilogue *E = Ep.active() && !Z ? &Ep : nullptr; // a residual goes in before Ep
+    // With a residual, bands are taken a few rows at a time (about 32 KiB of a sliver's output).
+    const size_t ChunkRows = Z ? std::max<size_t>(1, (size_t(32) << 10) / (NR * OW * sizeof(float))) : OH;
     // Output rows whose pixels continue one another in the input (1x1, no padding, no row
     // skipped by the stride) are one line: tiles may then cross rows (49 = 10+10+10+10+9).
     const bool OneLine = SH * PadW == OW * SW;
@@ -144,15 +148,17 @@ public:
       // once (ResNet-18's 7x7 layers stream 9 MiB per conv) and serve the bands from the cache.
       for (size_t J0 = N0; J0 < N1; J0 += NR) {
         const size_t J1 = std::min(N1, J0 + NR);
-        for (const Band &B : Bands) {
-          const size_t R0 = std::max(B.Row0, Row0), R1 = std::min(B.Row1, Row1);
-          if (R0 >= R1)
-            continue;
+        for (const Band &B : Bands)
+          for (size_t C0 = std::max(B.Row0, Row0), BandEnd = std::min(B.Row1, Row1); C0 < BandEnd;
+               C0 += ChunkRows) {
+          const size_t R0 = C0, R1 = std::min(BandEnd, C0 + ChunkRows);
           const size_t Pixels = (R1 - R0) * OW;
           float *Planes = Out + R0 * OW;
           if (B.KhLo == B.KhHi) { // every kernel row in the padding: the bias alone
             for (size_t Fi = J0; Fi < J1; ++Fi) {
               std::fill(Planes + Fi * P, Planes + Fi * P + Pixels, Bias ? Bias[Fi] : 0.0f);
+              if (Z)
+                addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
               Ep.apply(Planes + Fi * P, Pixels);
             }
             continue;
@@ -165,12 +171,20 @@ public:
             A.Columns = size_t(Geo.Kernel[1]);
           }
           sgemmARowsToPlanes(A, Pixels, W, B.KhLo * Depth, B.KhHi * Depth, Planes, P, Bias, E, J0, J1);
+          for (size_t Fi = J0; Z && Fi < J1; ++Fi) {
+            addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
+            Ep.apply(Planes + Fi * P, Pixels);
+          }
         }
       }
     });
   }
 
 private:
+  static void addPlanes(float *Y, const float *Z, size_t Count) {
+    simd::vecMath().Binary[simd::BinaryAdd](Y, Z, Y, Count);
+  }
+
   struct Band {
     size_t Row0, Row1; // output rows [Row0, Row1)
     size_t KhLo, KhHi; // the kernel rows they read inside the input
