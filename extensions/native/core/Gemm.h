@@ -37,8 +37,9 @@ public:
   PackedStorage &operator=(const PackedStorage &) = delete;
   ~PackedStorage() { release(); }
 
-  // Drops what it held and allocates Floats floats (uninitialised); throws std::bad_alloc.
-  float *allocate(size_t Floats);
+  // Drops what it held and allocates Floats floats (uninitialised), on huge pages if Huge (see
+  // LargeAlloc.h); throws std::bad_alloc.
+  float *allocate(size_t Floats, bool Huge);
   void release() noexcept;
   float *data() const { return Data; }
   size_t bytes() const { return Bytes; }

@@ -18,11 +18,12 @@ size_t alignmentFor(size_t Bytes) { return Bytes >= HugePage ? HugePage : 64; }
 
 } // namespace
 
-void *allocateLarge(size_t Bytes) noexcept {
+void *allocateLarge(size_t Bytes, bool Huge) noexcept {
   void *P = ::operator new(Bytes, std::align_val_t(alignmentFor(Bytes)), std::nothrow);
+  (void)Huge;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   // Advice only: where THP is off (or "never"), this fails and 4 KiB pages are used.
-  if (P && Bytes >= HugePage)
+  if (P && Huge && Bytes >= HugePage)
     (void)madvise(P, Bytes / HugePage * HugePage, MADV_HUGEPAGE);
 #endif
   return P;

@@ -148,32 +148,33 @@ public:
       // once (ResNet-18's 7x7 layers stream 9 MiB per conv) and serve the bands from the cache.
       for (size_t J0 = N0; J0 < N1; J0 += NR) {
         const size_t J1 = std::min(N1, J0 + NR);
-        for (const Band &B : Bands)
+        for (const Band &B : Bands) {
           for (size_t C0 = std::max(B.Row0, Row0), BandEnd = std::min(B.Row1, Row1); C0 < BandEnd;
                C0 += ChunkRows) {
-          const size_t R0 = C0, R1 = std::min(BandEnd, C0 + ChunkRows);
-          const size_t Pixels = (R1 - R0) * OW;
-          float *Planes = Out + R0 * OW;
-          if (B.KhLo == B.KhHi) { // every kernel row in the padding: the bias alone
-            for (size_t Fi = J0; Fi < J1; ++Fi) {
-              std::fill(Planes + Fi * P, Planes + Fi * P + Pixels, Bias ? Bias[Fi] : 0.0f);
-              if (Z)
-                addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
+            const size_t R0 = C0, R1 = std::min(BandEnd, C0 + ChunkRows);
+            const size_t Pixels = (R1 - R0) * OW;
+            float *Planes = Out + R0 * OW;
+            if (B.KhLo == B.KhHi) { // every kernel row in the padding: the bias alone
+              for (size_t Fi = J0; Fi < J1; ++Fi) {
+                std::fill(Planes + Fi * P, Planes + Fi * P + Pixels, Bias ? Bias[Fi] : 0.0f);
+                if (Z)
+                  addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
+                Ep.apply(Planes + Fi * P, Pixels);
+              }
+              continue;
+            }
+            ARowTable A{X + R0 * SH * PadW, Offsets.data(), OneLine ? Pixels : OW, SH * PadW, SW};
+            if (SkipColumns && !OneLine) {
+              A.ColLo = ColLo.data();
+              A.ColHi = ColHi.data();
+              A.Run = Geo.GroupChannels;
+              A.Columns = size_t(Geo.Kernel[1]);
+            }
+            sgemmARowsToPlanes(A, Pixels, W, B.KhLo * Depth, B.KhHi * Depth, Planes, P, Bias, E, J0, J1);
+            for (size_t Fi = J0; Z && Fi < J1; ++Fi) {
+              addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
               Ep.apply(Planes + Fi * P, Pixels);
             }
-            continue;
-          }
-          ARowTable A{X + R0 * SH * PadW, Offsets.data(), OneLine ? Pixels : OW, SH * PadW, SW};
-          if (SkipColumns && !OneLine) {
-            A.ColLo = ColLo.data();
-            A.ColHi = ColHi.data();
-            A.Run = Geo.GroupChannels;
-            A.Columns = size_t(Geo.Kernel[1]);
-          }
-          sgemmARowsToPlanes(A, Pixels, W, B.KhLo * Depth, B.KhHi * Depth, Planes, P, Bias, E, J0, J1);
-          for (size_t Fi = J0; Z && Fi < J1; ++Fi) {
-            addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
-            Ep.apply(Planes + Fi * P, Pixels);
           }
         }
       }
