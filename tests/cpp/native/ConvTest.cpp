@@ -77,8 +77,10 @@ TEST(NativeConv, MatchesReferenceThreaded) {
 
 // F64 / F16 / BF16 (computed in double, and in float for the half types), constant and runtime
 // weights, against the same reference on values every type holds exactly.
-void checkTypedConv(const ConvCase &C, const std::string &Type, bool ConstW) {
-  SCOPED_TRACE(C.Label + " " + Type + (ConstW ? " const W" : " runtime W"));
+// With Residual, a fourth input Z (shaped like Y) is added: the staged half types convert it too.
+void checkTypedConv(const ConvCase &C, const std::string &Type, bool ConstW, bool Residual = false) {
+  SCOPED_TRACE(C.Label + " " + Type + (ConstW ? " const W" : " runtime W") +
+               (Residual ? " residual" : ""));
   Shape Out;
   std::vector<int64_t> PadBegin;
   geometry(C, Out, PadBegin);
@@ -101,12 +103,22 @@ void checkTypedConv(const ConvCase &C, const std::string &Type, bool ConstW) {
     Inputs.push_back(encode(B, Type));
     Ins.push_back("b");
   }
+  std::vector<double> Z = Residual ? gridValues(elementCount(Out), 24) : std::vector<double>();
+  if (Residual) {
+    G.tensor("z", Out, Type).input("z");
+    Inputs.push_back(encode(Z, Type));
+    if (!C.Bias)
+      Ins.push_back("");
+    Ins.push_back("z");
+  }
   G.node("conv", "Conv", Ins, {"y"}, Attrs);
   TempDir Dir;
   auto Graph = load(G, Dir);
   std::vector<double> Y = decode(run(*Graph, Inputs, 2)[0], Type);
   std::vector<float> XF(X.begin(), X.end()), WF(W.begin(), W.end()), BF(B.begin(), B.end());
   std::vector<float> Ref = referenceConv(C, XF, WF, BF, Out, PadBegin);
+  for (size_t I = 0; I < Z.size(); ++I)
+    Ref[I] += float(Z[I]);
   ASSERT_EQ(Y.size(), Ref.size());
   double Tol = std::max(typeTolerance(Type), 1e-6); // the reference rounds to float
   for (size_t I = 0; I < Y.size(); ++I)
@@ -119,6 +131,13 @@ TEST(NativeConv, OtherFloatTypesMatchReference) {
       checkTypedConv(C, Type, true);
       checkTypedConv(C, Type, false);
     }
+}
+
+TEST(NativeConv, OtherFloatTypesWithResidualInput) {
+  const std::vector<ConvCase> All = cases();
+  for (size_t I : {0, 2, 6, 8}) // pads; no bias (an empty bias slot); depthwise; pointwise
+    for (const char *Type : {"F64", "F16", "BF16"})
+      checkTypedConv(All[I], Type, true, true);
 }
 
 TEST(NativeConv, RejectsInvalidAttributesAndShapes) {
