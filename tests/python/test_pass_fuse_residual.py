@@ -62,10 +62,11 @@ def _block(rng, channels=8, size=9):
     return _model(nodes, [("x", shape)], shape, inits), [("x", shape)]
 
 
-@pytest.mark.parametrize(("channels", "size"), [(8, 9), (40, 7), (130, 6)])
+@pytest.mark.parametrize(("channels", "size"), [(8, 9), (40, 7), (130, 6), (64, 12)])
 def test_resnet_block_becomes_two_convs(tmp_path, rng, channels, size):
-    """Sizes reach the native kernel's paths: im2col/shifted rows, row bands, and row bands that
-    skip the padded kernel columns (from 128 channels)."""
+    """Sizes reach the native kernel's paths: im2col/shifted rows, row bands, row bands that skip
+    the padded kernel columns (from 64 channels), and those reading the input unpadded in place
+    (planes of 100 pixels and more)."""
     model, inputs = _block(rng, channels, size)
     folder = compile_onnx(model, tmp_path / "m")
     nodes = _nodes(folder)

@@ -106,7 +106,8 @@ struct BPanelSource {
 };
 
 // op(A) as an implicit-GEMM view whose rows are the pixels of M / Width lines of Width
-// pixels: A(i, k) = Base[Offsets[k] + Line(i) * Pitch + Column(i) * Step] (Step 1 or 2), e.g. a
+// pixels: A(i, k) = Base[Offsets[k] + Line(i) * Pitch + Column(i) * Step] (Step 1 or 2; Offsets
+// read as signed, two's complement, for an unpadded input whose padding is skipped), e.g. a
 // convolution's padded input, where row k of im2col is the input shifted by kernel position k
 // and read with the conv's stride. Read in place by the microkernel (tiles never cross a line)
 // instead of packed.

@@ -156,7 +156,8 @@ template <typename Fn> void forEachIsa(const Fn &Body) {
 TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
   const size_t Saved = nat::ConvPanelIm2ColMinBytes.load();
   const size_t SavedSkip = nat::RowBandsSkipMinChannels.load();
-  forEachIsa([SavedSkip] {
+  const size_t SavedUnpadded = nat::RowBandsUnpaddedMinPlane.load();
+  forEachIsa([] {
     const char *Names[] = {"materialised im2col", "panel im2col", "shifted rows (default)",
                            "runtime weights"};
     for (const Case &C : cases())
@@ -165,9 +166,12 @@ TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
           nat::ConvPanelIm2ColMinBytes = Way == 1 ? 0 : size_t(1) << 40;
           nat::ConvShiftedRowsEnabled = Way >= 2;
           nat::ConvRowBandsEnabled = Way >= 2;
-          // Row bands on 1 thread skip every border pixel's padded kernel columns (the default
-          // does only from 128 channels on, which these shapes mostly stay under).
-          nat::RowBandsSkipMinChannels = Threads == 1 ? 1 : SavedSkip;
+          // Row bands skip every border pixel's padded kernel columns (the default does only
+          // from 64 channels on, which these shapes stay under), reading the input unpadded
+          // in place on 1 thread and a padded copy on 3 (the default picks by plane size).
+          // Plain row bands (no skipping) run under the defaults in PackedWeightsSurviveIsaSwitch.
+          nat::RowBandsSkipMinChannels = 1;
+          nat::RowBandsUnpaddedMinPlane = Threads == 1 ? 0 : size_t(1) << 40;
           SCOPED_TRACE(Names[Way]);
           check(C, Way != 3, Threads);
           if (::testing::Test::HasFatalFailure())
@@ -178,6 +182,7 @@ TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
   nat::ConvShiftedRowsEnabled = true;
   nat::ConvRowBandsEnabled = true;
   nat::RowBandsSkipMinChannels = SavedSkip;
+  nat::RowBandsUnpaddedMinPlane = SavedUnpadded;
 }
 
 // Past the default threshold: the 4 MiB+ im2col matrix goes straight into packed panels; the

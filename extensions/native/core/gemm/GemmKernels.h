@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace optima_v2::native::gemm {
 
@@ -33,7 +34,8 @@ using MicroKernel = void (*)(size_t K, const float *Ap, const float *B, size_t B
                              float Alpha, float Beta, const TileEnd *End);
 
 // A tile whose rows are pixels and columns filters, stored transposed into planes: with
-// A(r, k) = A[AOff[k] + r * Step], Step 1 or 2 (an implicit-GEMM view of a padded convolution
+// A(r, k) = A[AOff[k] + r * Step] (AOff[k] read as signed, two's complement: an unpadded input
+// whose tile base lies past the padding it skips), Step 1 or 2 (an implicit-GEMM view of a padded convolution
 // input, read in place: no A packing) and B K rows of NR floats (a sliver of packed W^T),
 // C[n * Ldc + r] = sum_k A(r, k) B(k, n) for r < M, n < N, then End with End->Bias indexed by
 // column (a filter's bias). The whole depth in one call: nothing accumulates in C.

@@ -39,7 +39,7 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
     if (Off)
       B = B0Row + Offs[Kk];
     if (AOff)
-      Ap = A0 + Offs[Kk];
+      Ap = A0 + static_cast<ptrdiff_t>(Offs[Kk]); // signed: see MicroKernelAOff
     __m512 B0 = _mm512_loadu_ps(B);
     __m512 B1 = Vecs > 1 ? _mm512_loadu_ps(B + 16) : B0;
 #pragma GCC unroll 12

@@ -63,7 +63,7 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
       for (size_t J = 0; J < NR; ++J)
         Acc[R][J] = Carry[R * NR + J];
   for (size_t Kk = 0; Kk < K; ++Kk, B += NR) {
-    const float *Ak = A + AOff[Kk];
+    const float *Ak = A + static_cast<ptrdiff_t>(AOff[Kk]); // signed: see MicroKernelAOff
     for (size_t R = 0; R < M; ++R) {
       const float Av = Ak[R * Step];
       for (size_t J = 0; J < NR; ++J)

@@ -14,8 +14,9 @@
 // split the filters, or the output rows when there are few filters. With enough channels, the
 // tiles holding border pixels skip the kernel columns those read in the padding too (a product
 // per run of (kh, kw) positions read by the same pixels, carried between calls): 7x7 planes with
-// 3x3 kernels drop another 9.5 % of the multiply-adds. With few channels the extra calls cost
-// more than they save, and the padded columns are computed as zeros.
+// 3x3 kernels drop another 9.5 % of the multiply-adds, and larger inputs are then read unpadded
+// (no zero-padded copy). With few channels the extra calls cost more than they save, and the
+// padded columns are computed as zeros.
 #pragma once
 
 #include "../../Gemm.h"
@@ -33,7 +34,10 @@ namespace optima_v2::native {
 
 // Row bands skip the padded kernel columns of border pixels when a group has at least this many
 // input channels (each skipped run is then a product of that depth). Tests lower it.
-inline std::atomic<size_t> RowBandsSkipMinChannels{128};
+inline std::atomic<size_t> RowBandsSkipMinChannels{64};
+// ... and then read the input unpadded, in place, when its planes have at least this many
+// pixels (see plan()). Tests lower it.
+inline std::atomic<size_t> RowBandsUnpaddedMinPlane{100};
 
 class RowBands {
 public:
@@ -55,21 +59,7 @@ public:
     }
     Geo = G;
     Bands = std::move(Found);
-    // The extent every kernel position of every pixel reads, from the first padded row and
-    // column; read from the input itself when that has no leading padding and covers it.
-    const size_t NeedH = size_t((G.Out[0] - 1) * G.Stride[0] + (G.Kernel[0] - 1) * G.Dilation[0] + 1);
-    const size_t NeedW = size_t((G.Out[1] - 1) * G.Stride[1] + (G.Kernel[1] - 1) * G.Dilation[1] + 1);
-    Padded = G.PadBegin[0] || G.PadBegin[1] || NeedH > size_t(G.In[0]) || NeedW > size_t(G.In[1]);
-    PadH = Padded ? NeedH : size_t(G.In[0]);
-    PadW = Padded ? NeedW : size_t(G.In[1]);
-    // Row (kh, kw, c) of im2col: plane c shifted by (kh, kw).
     const size_t KH = size_t(G.Kernel[0]), KW = size_t(G.Kernel[1]), C = G.GroupChannels;
-    Offsets.resize(G.KernelSize * C);
-    for (size_t Kh = 0; Kh < KH; ++Kh)
-      for (size_t Kw = 0; Kw < KW; ++Kw)
-        for (size_t Ci = 0; Ci < C; ++Ci)
-          Offsets[(Kh * KW + Kw) * C + Ci] = Ci * PadH * PadW + Kh * size_t(G.Dilation[0]) * PadW +
-                                             Kw * size_t(G.Dilation[1]);
     // Per kernel column, the output columns reading inside the input (padded coordinates
     // x * SW + kw * DW, less the leading padding).
     ColLo.assign(KW, 0);
@@ -90,6 +80,31 @@ public:
       Border = Border || ColLo[Kw] > 0 || ColHi[Kw] < size_t(OW);
     }
     SkipColumns = Border && C >= RowBandsSkipMinChannels.load();
+    // The extent every kernel position of every pixel reads, from the first padded row and
+    // column; read from the input itself when that has no leading padding and covers it, or
+    // when the padding is never read: the bands skip the padded kernel rows, and with
+    // SkipColumns the tiles skip the padded columns (no zero-padded copy per run then). Not for
+    // input planes under 100 pixels: ResNet-18's 512-channel 3x3 convs at 7x7 ran 12 % slower
+    // reading their unpadded input (1.95 -> 2.2 ms in the model), while its 14x14 and 28x28
+    // ones gained 1-5 % (cause not found).
+    const size_t NeedH = size_t((G.Out[0] - 1) * G.Stride[0] + (G.Kernel[0] - 1) * G.Dilation[0] + 1);
+    const size_t NeedW = size_t((G.Out[1] - 1) * G.Stride[1] + (G.Kernel[1] - 1) * G.Dilation[1] + 1);
+    const bool SkipsAllPadding = SkipColumns && G.InPlane >= RowBandsUnpaddedMinPlane.load();
+    Padded = !SkipsAllPadding &&
+             (G.PadBegin[0] || G.PadBegin[1] || NeedH > size_t(G.In[0]) || NeedW > size_t(G.In[1]));
+    PadH = Padded ? NeedH : size_t(G.In[0]);
+    PadW = Padded ? NeedW : size_t(G.In[1]);
+    // Row (kh, kw, c) of im2col: plane c shifted by (kh, kw), less the leading padding when the
+    // input is read unpadded (negative for positions in the padding, which nothing reads; kept
+    // as two's complement, the microkernel adds them as signed).
+    const int64_t ShiftH = Padded ? 0 : G.PadBegin[0], ShiftW = Padded ? 0 : G.PadBegin[1];
+    Offsets.resize(G.KernelSize * C);
+    for (size_t Kh = 0; Kh < KH; ++Kh)
+      for (size_t Kw = 0; Kw < KW; ++Kw)
+        for (size_t Ci = 0; Ci < C; ++Ci)
+          Offsets[(Kh * KW + Kw) * C + Ci] =
+              size_t(int64_t(Ci * PadH * PadW) + (int64_t(Kh) * G.Dilation[0] - ShiftH) * int64_t(PadW) +
+                     int64_t(Kw) * G.Dilation[1] - ShiftW);
     return true;
   }
 
@@ -134,7 +149,7 @@ public:
     const size_t ChunkRows = Z ? std::max<size_t>(1, (size_t(32) << 10) / (NR * OW * sizeof(float))) : OH;
     // Output rows whose pixels continue one another in the input (1x1, no padding, no row
     // skipped by the stride) are one line: tiles may then cross rows (49 = 10+10+10+10+9).
-    const bool OneLine = SH * PadW == OW * SW;
+    const bool OneLine = !SkipColumns && SH * PadW == OW * SW; // skips need x within a row
     Ctx.parallelFor(Parts, 1, [&](size_t Begin, size_t End) {
       size_t N0 = 0, N1 = F, Row0 = 0, Row1 = OH;
       if (SplitRows) {
