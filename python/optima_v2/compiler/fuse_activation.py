@@ -36,7 +36,7 @@ from .placement import framework_for
 
 #: Ops whose native kernels take a fused activation.
 FUSABLE_PRODUCERS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul"})
-_FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
+FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)  # JSON has no infinity: an absent Clip bound
 
 
@@ -101,6 +101,23 @@ def _elem_types(graph: GraphProto) -> dict[str, int]:
     return types
 
 
+def tensor_uses(graph: GraphProto) -> Counter[str]:
+    """How many node inputs read each tensor, subgraph bodies (If/Loop) included."""
+    uses: Counter[str] = Counter(name for node in graph.node for name in node.input if name)
+    for node in graph.node:
+        for attribute in node.attribute:
+            bodies = [attribute.g] if attribute.type == AttributeProto.GRAPH else list(attribute.graphs)
+            for body in bodies:
+                uses.update(name for inner in body.node for name in inner.input if name)
+    return uses
+
+
+def native_device(node: NodeProto, device_map: Mapping[str, str], default_device: str) -> Optional[str]:
+    """The node's device when a ``Native`` framework subgraph runs it, else None."""
+    device = device_map.get(node.name, default_device)
+    return device if framework_for(device) == "Native" else None
+
+
 def fuse_activations(graph: GraphProto, device_map: Mapping[str, str], default_device: str) -> int:
     """Fuse every eligible producer/activation pair placed on a Native device; returns the count.
 
@@ -110,17 +127,11 @@ def fuse_activations(graph: GraphProto, device_map: Mapping[str, str], default_d
     constants = {t.name: t for t in graph.initializer}
     outputs = {o.name for o in graph.output}
     types = _elem_types(graph)
-    uses: Counter[str] = Counter(name for node in graph.node for name in node.input if name)
-    for node in graph.node:  # tensors read inside subgraphs (If/Loop bodies) count as uses
-        for attribute in node.attribute:
-            bodies = [attribute.g] if attribute.type == AttributeProto.GRAPH else list(attribute.graphs)
-            for body in bodies:
-                uses.update(name for inner in body.node for name in inner.input if name)
+    uses = tensor_uses(graph)
     producers = {out: node for node in graph.node for out in node.output if out}
 
     def native(node: NodeProto) -> Optional[str]:
-        device = device_map.get(node.name, default_device)
-        return device if framework_for(device) == "Native" else None
+        return native_device(node, device_map, default_device)
 
     removed: list[int] = []  # indices of the fused activation nodes
     for index, node in enumerate(graph.node):
@@ -136,7 +147,7 @@ def fuse_activations(graph: GraphProto, device_map: Mapping[str, str], default_d
             or any(a.name == "activation" for a in producer.attribute)
             or uses[source] != 1
             or source in outputs
-            or types.get(source) not in _FLOAT_TYPES
+            or types.get(source) not in FLOAT_TYPES
             or native(producer) is None
             or native(producer) != native(node)
         ):

@@ -14,16 +14,13 @@ output (no broadcasting).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Optional
 
-from onnx import AttributeProto, GraphProto, NodeProto, TensorProto
+from onnx import GraphProto, NodeProto
 
 from ._graph import is_default_domain, set_nodes
-from .placement import framework_for
-
-_FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16)
+from .fuse_activation import FLOAT_TYPES, native_device, tensor_uses
 
 
 def _static_types(graph: GraphProto) -> dict[str, tuple[int, tuple[int, ...]]]:
@@ -41,17 +38,6 @@ def _static_types(graph: GraphProto) -> dict[str, tuple[int, tuple[int, ...]]]:
     return found
 
 
-def _uses(graph: GraphProto) -> Counter[str]:
-    """How many node inputs read each tensor, subgraph bodies (If/Loop) included."""
-    uses: Counter[str] = Counter(name for node in graph.node for name in node.input if name)
-    for node in graph.node:
-        for attribute in node.attribute:
-            bodies = [attribute.g] if attribute.type == AttributeProto.GRAPH else list(attribute.graphs)
-            for body in bodies:
-                uses.update(name for inner in body.node for name in inner.input if name)
-    return uses
-
-
 def fuse_residual_adds(graph: GraphProto, device_map: Mapping[str, str], default_device: str) -> int:
     """Fold every eligible ``Add(Conv(x), z)`` on a Native device into the Conv; returns the count.
 
@@ -60,12 +46,11 @@ def fuse_residual_adds(graph: GraphProto, device_map: Mapping[str, str], default
     """
     outputs = {o.name for o in graph.output}
     static = _static_types(graph)
-    uses = _uses(graph)
+    uses = tensor_uses(graph)
     producers = {out: node for node in graph.node for out in node.output if out}
 
     def native(node: NodeProto) -> Optional[str]:
-        device = device_map.get(node.name, default_device)
-        return device if framework_for(device) == "Native" else None
+        return native_device(node, device_map, default_device)
 
     def fusable_conv(name: str) -> Optional[NodeProto]:
         conv = producers.get(name)
@@ -77,7 +62,7 @@ def fuse_residual_adds(graph: GraphProto, device_map: Mapping[str, str], default
             or any(a.name == "activation" for a in conv.attribute)
             or uses[name] != 1
             or name in outputs
-            or static.get(name, (0, ()))[0] not in _FLOAT_TYPES
+            or static.get(name, (0, ()))[0] not in FLOAT_TYPES
         ):
             return None
         return conv

@@ -38,6 +38,17 @@ struct Epilogue {
   }
 };
 
+// Y = act(Y + Z) over Count elements: a residual input added before the activation (Conv's
+// fourth input).
+template <typename T> void addThenApply(T *Y, const T *Z, size_t Count, const Epilogue &E) {
+  if constexpr (std::is_same_v<T, float>)
+    simd::vecMath().Binary[simd::BinaryAdd](Y, Z, Y, Count);
+  else
+    for (size_t I = 0; I < Count; ++I)
+      Y[I] += Z[I];
+  E.apply(Y, Count);
+}
+
 // Attribute names a fusable op must also allow.
 #define OPTIMA_V2_EPILOGUE_ATTRIBUTES "activation", "activation_params"
 

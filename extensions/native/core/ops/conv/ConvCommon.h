@@ -206,7 +206,7 @@ public:
       runDirect(Ctx, X, W, B, Y);
     else
       runGemm(Ctx, X, W, B, Y, reinterpret_cast<T *>(Scratch), Residual ? Z : nullptr);
-    if (Residual && Z && !(How != Method::Direct && UseBands))
+    if (Residual && Z && !UseBands) // row bands add it themselves, while the rows are in cache
       addResidual(Ctx, Y, Z);
   }
 
@@ -216,15 +216,7 @@ private:
     const size_t Planes = G.Batch * G.Filters, Plane = G.OutPlane;
     const size_t Grain = std::max<size_t>(1, (size_t(1) << 14) / std::max<size_t>(1, Plane));
     Ctx.parallelFor(Planes, Grain, [&](size_t Begin, size_t End) {
-      T *Out = Y + Begin * Plane;
-      const T *In = Z + Begin * Plane;
-      const size_t Count = (End - Begin) * Plane;
-      if constexpr (std::is_same_v<T, float>)
-        simd::vecMath().Binary[simd::BinaryAdd](Out, In, Out, Count);
-      else
-        for (size_t I = 0; I < Count; ++I)
-          Out[I] += In[I];
-      AfterResidual.apply(Out, Count);
+      addThenApply(Y + Begin * Plane, Z + Begin * Plane, (End - Begin) * Plane, AfterResidual);
     });
   }
 

@@ -22,7 +22,6 @@
 #include "../../Gemm.h"
 #include "../Epilogue.h"
 #include "ConvGeometry.h"
-#include "../../simd/VecMath.h"
 
 #include <algorithm>
 #include <atomic>
@@ -173,8 +172,9 @@ public:
               for (size_t Fi = J0; Fi < J1; ++Fi) {
                 std::fill(Planes + Fi * P, Planes + Fi * P + Pixels, Bias ? Bias[Fi] : 0.0f);
                 if (Z)
-                  addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
-                Ep.apply(Planes + Fi * P, Pixels);
+                  addThenApply(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels, Ep);
+                else
+                  Ep.apply(Planes + Fi * P, Pixels);
               }
               continue;
             }
@@ -186,10 +186,8 @@ public:
               A.Columns = size_t(Geo.Kernel[1]);
             }
             sgemmARowsToPlanes(A, Pixels, W, B.KhLo * Depth, B.KhHi * Depth, Planes, P, Bias, E, J0, J1);
-            for (size_t Fi = J0; Z && Fi < J1; ++Fi) {
-              addPlanes(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels);
-              Ep.apply(Planes + Fi * P, Pixels);
-            }
+            for (size_t Fi = J0; Z && Fi < J1; ++Fi)
+              addThenApply(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels, Ep);
           }
         }
       }
@@ -197,10 +195,6 @@ public:
   }
 
 private:
-  static void addPlanes(float *Y, const float *Z, size_t Count) {
-    simd::vecMath().Binary[simd::BinaryAdd](Y, Z, Y, Count);
-  }
-
   struct Band {
     size_t Row0, Row1; // output rows [Row0, Row1)
     size_t KhLo, KhHi; // the kernel rows they read inside the input
