@@ -374,7 +374,7 @@ void borderTile(const IsaTable &Isa, const ARowTable &A, const float *Sliver, si
 
 void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
                         float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,
-                        size_t N0, size_t N1) {
+                        size_t N0, size_t N1, const float *Z) {
   const IsaTable *Isa = B.isa();
   N1 = std::min(N1, B.n());
   K1 = std::min(K1, B.k());
@@ -406,7 +406,9 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
       for (size_t X0 = 0; X0 < A.Width; X0 += Step) {
         const size_t Rows = std::min(Step, A.Width - X0);
         const float *Px = A.Base + Line * A.Pitch + X0 * A.Step;
-        float *C = Out + J0 * OutStride + Line * A.Width + X0;
+        const size_t At = J0 * OutStride + Line * A.Width + X0;
+        float *C = Out + At;
+        End.Residual = Z ? Z + At : nullptr;
         if (!Skips || (X0 >= Inner0 && X0 + Rows <= Inner1))
           Isa->KernelAOff(K1 - K0, Px, A.Offsets + K0, A.Step, Sliver, C, OutStride, Rows, Width,
                           &End);

@@ -21,6 +21,9 @@ struct TileEnd {
   // ranges that only some of its rows read.
   float *Carry = nullptr;
   bool Keep = false;
+  // MicroKernelAOff only: a residual laid out like C (element (n, r) at Residual[n * Ldc + r]),
+  // added after Bias and before the clamp: a conv's fused skip connection, in the same pass.
+  const float *Residual = nullptr;
 };
 
 // One tile of C: C[M x N] = Alpha * Ap[M x K] * B[K x N] + Beta * C, M <= MR and N <= NR,

@@ -81,6 +81,7 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
           _mm256_storeu_ps(End->Carry + R * NR + V * 8, Acc[R][V]);
       return;
     }
+    const float *Z = End ? End->Residual : nullptr;
     alignas(32) float T[Rows][Vecs * 8];
 #pragma GCC unroll 6
     for (int R = 0; R < Rows; ++R)
@@ -89,15 +90,24 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
         __m256 X = Acc[R][V];
         if (Bias)
           X = _mm256_add_ps(X, _mm256_maskload_ps(Bias + V * 8, Mask[V]));
-        if (Clamp)
+        if (Clamp && !Z)
           X = _mm256_min_ps(Hi, _mm256_max_ps(Lo, X));
         _mm256_store_ps(&T[R][V * 8], X);
       }
     for (size_t Col = 0; Col < N; ++Col) {
       float *Out = C + Col * Ldc;
+      if (!Z) {
 #pragma GCC unroll 6
-      for (int R = 0; R < Rows; ++R)
-        Out[R] = T[R][Col];
+        for (int R = 0; R < Rows; ++R)
+          Out[R] = T[R][Col];
+        continue;
+      }
+      const float *ZCol = Z + Col * Ldc; // the residual goes in before the clamp
+#pragma GCC unroll 6
+      for (int R = 0; R < Rows; ++R) {
+        const float Y = T[R][Col] + ZCol[R];
+        Out[R] = !Clamp ? Y : Y < End->Lo ? End->Lo : Y > End->Hi ? End->Hi : Y;
+      }
     }
     return;
   }

@@ -21,6 +21,41 @@ struct Params {
   const TileEnd *End;
 };
 
+// X[r][c] -> X[c][r] for a 16 x 16 block in 64 shuffles: pairs of rows interleaved, then pairs
+// of pairs (as doubles), then 128-bit lanes gathered twice. The all-lanes maskz forms: GCC 12
+// warns about the plain ones' undefined pass-through.
+inline __attribute__((always_inline)) void transpose16(__m512 X[16]) {
+  __m512 T[16];
+#pragma GCC unroll 8
+  for (int I = 0; I < 8; ++I) {
+    T[2 * I] = _mm512_maskz_unpacklo_ps(0xFFFF, X[2 * I], X[2 * I + 1]);
+    T[2 * I + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, X[2 * I], X[2 * I + 1]);
+  }
+  // U[4i + k], 128-bit lane l: rows 4i..4i+3 at column 4l + k.
+  __m512 U[16];
+#pragma GCC unroll 4
+  for (int I = 0; I < 4; ++I) {
+    const __m512d A = _mm512_castps_pd(T[4 * I]), B = _mm512_castps_pd(T[4 * I + 1]);
+    const __m512d C = _mm512_castps_pd(T[4 * I + 2]), D = _mm512_castps_pd(T[4 * I + 3]);
+    U[4 * I] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, A, C));
+    U[4 * I + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, A, C));
+    U[4 * I + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, B, D));
+    U[4 * I + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, B, D));
+  }
+  // Column 4l + k: lane l of U[k], U[4 + k], U[8 + k], U[12 + k].
+#pragma GCC unroll 4
+  for (int K = 0; K < 4; ++K) {
+    const __m512 X01 = _mm512_maskz_shuffle_f32x4(0xFFFF, U[K], U[4 + K], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 X23 = _mm512_maskz_shuffle_f32x4(0xFFFF, U[K], U[4 + K], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512 Y01 = _mm512_maskz_shuffle_f32x4(0xFFFF, U[8 + K], U[12 + K], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 Y23 = _mm512_maskz_shuffle_f32x4(0xFFFF, U[8 + K], U[12 + K], _MM_SHUFFLE(3, 2, 3, 2));
+    X[K] = _mm512_maskz_shuffle_f32x4(0xFFFF, X01, Y01, _MM_SHUFFLE(2, 0, 2, 0));
+    X[4 + K] = _mm512_maskz_shuffle_f32x4(0xFFFF, X01, Y01, _MM_SHUFFLE(3, 1, 3, 1));
+    X[8 + K] = _mm512_maskz_shuffle_f32x4(0xFFFF, X23, Y23, _MM_SHUFFLE(2, 0, 2, 0));
+    X[12 + K] = _mm512_maskz_shuffle_f32x4(0xFFFF, X23, Y23, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
 template <int Rows, int Vecs, Via Mode>
 void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Offs, float *C,
           size_t Ldc, size_t N, const Params *Pm) {
@@ -76,23 +111,32 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
           _mm512_storeu_ps(End->Carry + R * NR + V * 16, Acc[R][V]);
       return;
     }
-    alignas(64) float T[Rows][Vecs * 16];
-#pragma GCC unroll 12
-    for (int R = 0; R < Rows; ++R)
+    // Per 16 filters: bias per lane, then the 16 x 16 block (rows past Rows zero) transposed in
+    // registers, so each filter's Rows pixels leave in one masked store (a scalar transpose
+    // through memory cost 2.4 % of a 56x56 conv), the residual and clamp applied on the way.
+    const __mmask16 RowMask = __mmask16((1u << Rows) - 1);
+    const float *Z = End ? End->Residual : nullptr;
 #pragma GCC unroll 2
-      for (int V = 0; V < Vecs; ++V) {
-        __m512 X = Acc[R][V];
-        if (Bias)
-          X = _mm512_add_ps(X, _mm512_maskz_loadu_ps(Mask[V], Bias + V * 16));
+    for (int V = 0; V < Vecs; ++V) {
+      const __m512 BiasV = Bias ? _mm512_maskz_loadu_ps(Mask[V], Bias + V * 16) : _mm512_setzero_ps();
+      __m512 X[16];
+#pragma GCC unroll 16
+      for (int R = 0; R < 16; ++R)
+        X[R] = R < Rows ? _mm512_add_ps(Acc[R < Rows ? R : 0][V], BiasV) : _mm512_setzero_ps();
+      transpose16(X);
+      const size_t Cols = N - size_t(V) * 16 < 16 ? N - size_t(V) * 16 : 16;
+#pragma GCC unroll 16
+      for (int Col = 0; Col < 16; ++Col) {
+        if (size_t(Col) >= Cols)
+          break;
+        const size_t At = (size_t(V) * 16 + size_t(Col)) * Ldc;
+        __m512 Y = X[Col];
+        if (Z)
+          Y = _mm512_add_ps(Y, _mm512_maskz_loadu_ps(RowMask, Z + At));
         if (Clamp)
-          X = _mm512_maskz_min_ps(0xFFFF, Hi, _mm512_maskz_max_ps(0xFFFF, Lo, X));
-        _mm512_store_ps(&T[R][V * 16], X);
+          Y = _mm512_maskz_min_ps(0xFFFF, Hi, _mm512_maskz_max_ps(0xFFFF, Lo, Y));
+        _mm512_mask_storeu_ps(C + At, RowMask, Y);
       }
-    for (size_t Col = 0; Col < N; ++Col) {
-      float *Out = C + Col * Ldc;
-#pragma GCC unroll 12
-      for (int R = 0; R < Rows; ++R)
-        Out[R] = T[R][Col];
     }
     return;
   }

@@ -81,6 +81,8 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
       float X = Acc[R][J];
       if (End && End->Bias)
         X += End->Bias[J];
+      if (End && End->Residual)
+        X += End->Residual[J * Ldc + R];
       if (End && End->Clamp)
         X = X < End->Lo ? End->Lo : X > End->Hi ? End->Hi : X;
       C[J * Ldc + R] = X;

@@ -128,7 +128,7 @@ public:
 
   // One image and group: In = its first input channel, Out = its first output plane, Bias = its
   // filters' biases (or null). With Z (planes shaped like Out, not aliasing it): Out = Ep(conv +
-  // Bias + Z), a residual added in row chunks of each sliver while they are in cache.
+  // Bias + Z), a residual the microkernel adds as it stores each tile.
   void run(const KernelContext &Ctx, size_t Group, const float *In, const float *Bias,
            const Epilogue &Ep, float *Out, std::byte *Scratch, const float *Z = nullptr) const {
     const float *X = readablePlanes(Ctx, Geo, Padded, PadH, PadW, In, Scratch);
@@ -143,9 +143,7 @@ public:
     const size_t Threads = Ctx.threadCount();
     const bool SplitRows = Slivers < 4 * Threads && OH >= Threads;
     const size_t Parts = std::max<size_t>(1, std::min<size_t>(SplitRows ? OH : Slivers, Threads));
-    const Epilogue *E = Ep.active() && !Z ? &Ep : nullptr; // a residual goes in before Ep
-    // With a residual, bands are taken a few rows at a time (about 32 KiB of a sliver's output).
-    const size_t ChunkRows = Z ? std::max<size_t>(1, (size_t(32) << 10) / (NR * OW * sizeof(float))) : OH;
+    const Epilogue *E = Ep.active() ? &Ep : nullptr;
     // Output rows whose pixels continue one another in the input (1x1, no padding, no row
     // skipped by the stride) are one line: tiles may then cross rows (49 = 10+10+10+10+9).
     const bool OneLine = !SkipColumns && SH * PadW == OW * SW; // skips need x within a row
@@ -163,32 +161,31 @@ public:
       for (size_t J0 = N0; J0 < N1; J0 += NR) {
         const size_t J1 = std::min(N1, J0 + NR);
         for (const Band &B : Bands) {
-          for (size_t C0 = std::max(B.Row0, Row0), BandEnd = std::min(B.Row1, Row1); C0 < BandEnd;
-               C0 += ChunkRows) {
-            const size_t R0 = C0, R1 = std::min(BandEnd, C0 + ChunkRows);
-            const size_t Pixels = (R1 - R0) * OW;
-            float *Planes = Out + R0 * OW;
-            if (B.KhLo == B.KhHi) { // every kernel row in the padding: the bias alone
-              for (size_t Fi = J0; Fi < J1; ++Fi) {
-                std::fill(Planes + Fi * P, Planes + Fi * P + Pixels, Bias ? Bias[Fi] : 0.0f);
-                if (Z)
-                  addThenApply(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels, Ep);
-                else
-                  Ep.apply(Planes + Fi * P, Pixels);
-              }
-              continue;
+          const size_t R0 = std::max(B.Row0, Row0), R1 = std::min(B.Row1, Row1);
+          if (R0 >= R1)
+            continue;
+          const size_t Pixels = (R1 - R0) * OW;
+          float *Planes = Out + R0 * OW;
+          const float *ZPlanes = Z ? Z + R0 * OW : nullptr;
+          if (B.KhLo == B.KhHi) { // every kernel row in the padding: the bias alone
+            for (size_t Fi = J0; Fi < J1; ++Fi) {
+              std::fill(Planes + Fi * P, Planes + Fi * P + Pixels, Bias ? Bias[Fi] : 0.0f);
+              if (Z)
+                addThenApply(Planes + Fi * P, ZPlanes + Fi * P, Pixels, Ep);
+              else
+                Ep.apply(Planes + Fi * P, Pixels);
             }
-            ARowTable A{X + R0 * SH * PadW, Offsets.data(), OneLine ? Pixels : OW, SH * PadW, SW};
-            if (SkipColumns && !OneLine) {
-              A.ColLo = ColLo.data();
-              A.ColHi = ColHi.data();
-              A.Run = Geo.GroupChannels;
-              A.Columns = size_t(Geo.Kernel[1]);
-            }
-            sgemmARowsToPlanes(A, Pixels, W, B.KhLo * Depth, B.KhHi * Depth, Planes, P, Bias, E, J0, J1);
-            for (size_t Fi = J0; Z && Fi < J1; ++Fi)
-              addThenApply(Planes + Fi * P, Z + Fi * P + R0 * OW, Pixels, Ep);
+            continue;
           }
+          ARowTable A{X + R0 * SH * PadW, Offsets.data(), OneLine ? Pixels : OW, SH * PadW, SW};
+          if (SkipColumns && !OneLine) {
+            A.ColLo = ColLo.data();
+            A.ColHi = ColHi.data();
+            A.Run = Geo.GroupChannels;
+            A.Columns = size_t(Geo.Kernel[1]);
+          }
+          sgemmARowsToPlanes(A, Pixels, W, B.KhLo * Depth, B.KhHi * Depth, Planes, P, Bias, E, J0, J1,
+                             ZPlanes);
         }
       }
     });
