@@ -6,6 +6,7 @@
 
 #include "Kernel.h"
 
+#include <atomic>
 #include <cstddef>
 
 namespace optima_v2::native {
@@ -151,6 +152,9 @@ private:
 // A.Width, N0 of B.sliverWidth(). With Z (planes laid out like Out, not aliasing it), Z's element
 // is added after Bias, before act. A Relu or Clip is applied by the microkernel, another
 // activation over the planes afterwards.
+// sgemmARowsToPlanes takes the depth runs outermost (see Driver.cpp, runMajor) when every tile
+// skips padded columns and a sliver holds at least this many bytes. Tests lower it.
+inline std::atomic<size_t> RunMajorMinBytes{size_t(128) << 10};
 void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
                         float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,
                         size_t N0, size_t N1, const float *Z = nullptr);

@@ -157,6 +157,7 @@ TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
   const size_t Saved = nat::ConvPanelIm2ColMinBytes.load();
   const size_t SavedSkip = nat::RowBandsSkipMinChannels.load();
   const size_t SavedUnpadded = nat::RowBandsUnpaddedMinPlane.load();
+  const size_t SavedRunMajor = nat::RunMajorMinBytes.load();
   forEachIsa([] {
     const char *Names[] = {"materialised im2col", "panel im2col", "shifted rows (default)",
                            "runtime weights"};
@@ -169,9 +170,12 @@ TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
           // Row bands skip every border pixel's padded kernel columns (the default does only
           // from 64 channels on, which these shapes stay under), reading the input unpadded
           // in place on 1 thread and a padded copy on 3 (the default picks by plane size).
-          // Plain row bands (no skipping) run under the defaults in PackedWeightsSurviveIsaSwitch.
+          // Where every tile is a border tile, 1 thread also takes the depth runs outermost
+          // (the default does for large slivers only). Plain row bands (no skipping) run under
+          // the defaults in PackedWeightsSurviveIsaSwitch.
           nat::RowBandsSkipMinChannels = 1;
           nat::RowBandsUnpaddedMinPlane = Threads == 1 ? 0 : size_t(1) << 40;
+          nat::RunMajorMinBytes = Threads == 1 ? 0 : size_t(1) << 40;
           SCOPED_TRACE(Names[Way]);
           check(C, Way != 3, Threads);
           if (::testing::Test::HasFatalFailure())
@@ -183,6 +187,7 @@ TEST(NativeConvGemm, ConstantAndRuntimeWeightsEveryIsa) {
   nat::ConvRowBandsEnabled = true;
   nat::RowBandsSkipMinChannels = SavedSkip;
   nat::RowBandsUnpaddedMinPlane = SavedUnpadded;
+  nat::RunMajorMinBytes = SavedRunMajor;
 }
 
 // Past the default threshold: the 4 MiB+ im2col matrix goes straight into packed panels; the

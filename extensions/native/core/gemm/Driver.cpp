@@ -370,6 +370,83 @@ void borderTile(const IsaTable &Isa, const ARowTable &A, const float *Sliver, si
   Isa.KernelAOff(0, Px, A.Offsets, A.Step, Sliver, C, Ldc, Rows, Width, &Store);
 }
 
+// Row-bands tiles that are all border tiles (small planes, e.g. 7x7 or 14x14 with a 3x3
+// kernel), for one sliver whose depth is large: instead of tile by tile, which has the first
+// tile stream the sliver from memory while it computes (twice its compute's bandwidth at 512
+// channels), the depth runs go outermost and each runs through every tile of a group, the
+// accumulators in a carry block per tile, while the microkernel prefetches the next run (or
+// the next sliver's first) a share per tile. Same calls as borderTile(), in another order.
+constexpr size_t RunMajorGroup = 16; // tiles whose carry blocks live on the stack (32 KiB)
+
+struct RunMajorArgs {
+  const IsaTable *Isa;
+  const ARowTable *A;
+  const float *Sliver, *NextSliver; // depth row 0 of this sliver and of the next (or null)
+  size_t K0, K1, Lines, Step, Width, OutStride, J0;
+  float *Out;
+  const float *Z;
+};
+
+void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
+  const IsaTable &Isa = *R.Isa;
+  const ARowTable &A = *R.A;
+  const size_t NR = Isa.NR, PerLine = (A.Width + R.Step - 1) / R.Step, Total = R.Lines * PerLine;
+  constexpr size_t Group = RunMajorGroup;
+  alignas(64) float Carry[Group][MaxMR * MaxNR];
+  auto rowsOf = [&](size_t X0, size_t Rows, size_t Col) {
+    const size_t Lo = std::clamp(A.ColLo[Col], X0, X0 + Rows);
+    const size_t Hi = std::clamp(A.ColHi[Col], Lo, X0 + Rows);
+    return std::make_pair(Lo - X0, Hi - X0);
+  };
+  // Depth row k belongs to kernel column k / Run % Columns: runs end where that changes.
+  auto runEnd = [&](size_t Kk) { return std::min(R.K1, (Kk / A.Run + 1) * A.Run); };
+  for (size_t T0 = 0; T0 < Total; T0 += Group) {
+    const size_t T1 = std::min(Total, T0 + Group), Count = T1 - T0;
+    auto tile = [&](size_t T, size_t &X0, size_t &Rows) {
+      const size_t Line = T / PerLine;
+      X0 = T % PerLine * R.Step;
+      Rows = std::min(R.Step, A.Width - X0);
+      return A.Base + Line * A.Pitch + X0 * A.Step;
+    };
+    for (size_t T = T0; T < T1; ++T)
+      std::fill(Carry[T - T0], Carry[T - T0] + MaxMR * NR, 0.0f);
+    for (size_t Kk = R.K0; Kk < R.K1;) {
+      const size_t Next = runEnd(Kk);
+      // What to prefetch meanwhile: the next run of this sliver, or the next sliver's first.
+      const float *Pf = Next < R.K1 ? R.Sliver + Next * NR : R.NextSliver ? R.NextSliver + R.K0 * NR : nullptr;
+      const size_t PfRows = Next < R.K1 ? runEnd(Next) - Next : R.NextSliver ? runEnd(R.K0) - R.K0 : 0;
+      const size_t PfLines = PfRows * NR * sizeof(float) / 64, Share = (PfLines + Count - 1) / Count;
+      const size_t Col = Kk / A.Run % A.Columns;
+      for (size_t T = T0; T < T1; ++T) {
+        size_t X0 = 0, Rows = 0;
+        const float *Px = tile(T, X0, Rows);
+        const auto [Lo, Hi] = rowsOf(X0, Rows, Col);
+        if (Lo >= Hi)
+          continue;
+        gemm::TileEnd Keep;
+        Keep.Keep = true;
+        Keep.Carry = Carry[T - T0] + Lo * NR;
+        const size_t First = std::min(PfLines, (T - T0) * Share);
+        Keep.Prefetch = Pf ? Pf + First * 16 : nullptr;
+        Keep.PrefetchLines = std::min(PfLines, First + Share) - First;
+        Isa.KernelAOff(Next - Kk, Px + Lo * A.Step, A.Offsets + Kk, A.Step, R.Sliver + Kk * NR,
+                       nullptr, 0, Hi - Lo, R.Width, &Keep);
+      }
+      Kk = Next;
+    }
+    for (size_t T = T0; T < T1; ++T) {
+      size_t X0 = 0, Rows = 0;
+      const float *Px = tile(T, X0, Rows);
+      const size_t At = R.J0 * R.OutStride + T / PerLine * A.Width + X0;
+      gemm::TileEnd Store = End;
+      Store.Carry = Carry[T - T0];
+      Store.Residual = R.Z ? R.Z + At : nullptr;
+      Isa.KernelAOff(0, Px, A.Offsets, A.Step, R.Sliver, R.Out + At, R.OutStride, Rows, R.Width,
+                     &Store);
+    }
+  }
+}
+
 } // namespace
 
 void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
@@ -398,11 +475,26 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
     Inner0 = std::max(Inner0, A.ColLo[Col]);
     Inner1 = std::min(Inner1, A.ColHi[Col]);
   }
+  // Every tile a border tile, and a sliver too large for the first tile to stream it from
+  // memory at compute speed: see runMajor().
+  bool AllBorder = Skips;
+  for (size_t X0 = 0; AllBorder && X0 < A.Width; X0 += Step)
+    AllBorder = !(X0 >= Inner0 && std::min(Step, A.Width - X0) + X0 <= Inner1);
+  // Only for one group of tiles (runMajor): more would read the sliver once per group, in
+  // more calls than tile by tile (14x14 at 256 channels: 2 % slower).
+  const bool RunMajor = AllBorder && Lines * Tiles <= RunMajorGroup &&
+                        (K1 - K0) * NR * sizeof(float) >= RunMajorMinBytes.load();
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
     const size_t Width = std::min(NR, N1 - J0);
     const float *Sliver = B.data() + (J0 / NR * K + K0) * NR;
     End.Bias = Bias ? Bias + J0 : nullptr;
-    for (size_t Line = 0; Line < Lines; ++Line)
+    if (RunMajor) {
+      const float *Base = B.data() + J0 / NR * K * NR;
+      runMajor(RunMajorArgs{Isa, &A, Base, J0 + NR < B.n() ? Base + K * NR : nullptr, K0, K1, Lines,
+                            Step, Width, OutStride, J0, Out, Z},
+               End);
+    }
+    for (size_t Line = 0; !RunMajor && Line < Lines; ++Line)
       for (size_t X0 = 0; X0 < A.Width; X0 += Step) {
         const size_t Rows = std::min(Step, A.Width - X0);
         const float *Px = A.Base + Line * A.Pitch + X0 * A.Step;

@@ -24,6 +24,11 @@ struct TileEnd {
   // MicroKernelAOff only: a residual laid out like C (element (n, r) at Residual[n * Ldc + r]),
   // added after Bias and before the clamp: a conv's fused skip connection, in the same pass.
   const float *Residual = nullptr;
+  // MicroKernelAOff only: PrefetchLines cache lines, 64 bytes apart from Prefetch, to bring
+  // towards L2 while the k loop runs (one per k step, two when there are more lines than
+  // steps): weights the caller reads next, fetched while this product computes.
+  const float *Prefetch = nullptr;
+  size_t PrefetchLines = 0;
 };
 
 // One tile of C: C[M x N] = Alpha * Ap[M x K] * B[K x N] + Beta * C, M <= MR and N <= NR,

@@ -38,7 +38,15 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
 #pragma GCC unroll 2
     for (int V = 0; V < Vecs; ++V)
       Acc[R][V] = Carry ? _mm256_loadu_ps(Carry + R * NR + V * 8) : _mm256_setzero_ps();
+  const float *const Pf = AOff && Pm->End ? Pm->End->Prefetch : nullptr;
+  const size_t PfLines = Pf ? Pm->End->PrefetchLines : 0;
   for (size_t Kk = 0; Kk < K; ++Kk) {
+    if (AOff && Pf) {
+      if (Kk < PfLines)
+        _mm_prefetch(reinterpret_cast<const char *>(Pf + Kk * 16), _MM_HINT_T1);
+      if (Kk + K < PfLines)
+        _mm_prefetch(reinterpret_cast<const char *>(Pf + (Kk + K) * 16), _MM_HINT_T1);
+    }
     if (Off)
       B = B0Row + Offs[Kk];
     if (AOff)
