@@ -72,7 +72,34 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
       Acc[R][V] = Carry ? _mm512_loadu_ps(Carry + R * NR + V * 16) : _mm512_setzero_ps();
   const float *const Pf = AOff && Pm->End ? Pm->End->Prefetch : nullptr;
   const size_t PfLines = Pf ? Pm->End->PrefetchLines : 0;
-  for (size_t Kk = 0; Kk < K; ++Kk) {
+  size_t KStart = 0;
+  if constexpr (Rows == 1 && !AOff) {
+    // One row: each accumulator would wait on its previous FMA every step (a latency chain,
+    // 4 cycles a step); four independent partial sums per vector keep the FMA unit busy.
+    __m512 P[4][Vecs];
+#pragma GCC unroll 4
+    for (int U = 0; U < 4; ++U)
+#pragma GCC unroll 2
+      for (int V = 0; V < Vecs; ++V)
+        P[U][V] = U == 0 ? Acc[0][V] : _mm512_setzero_ps();
+    for (; KStart + 4 <= K; KStart += 4) {
+#pragma GCC unroll 4
+      for (int U = 0; U < 4; ++U) {
+        const float *Bu = Off ? B0Row + Offs[KStart + U] : B + U * BStride;
+        const __m512 Av = _mm512_set1_ps(Ap[U * MR]);
+        P[U][0] = _mm512_fmadd_ps(Av, _mm512_loadu_ps(Bu), P[U][0]);
+        if (Vecs > 1)
+          P[U][Vecs - 1] = _mm512_fmadd_ps(Av, _mm512_loadu_ps(Bu + 16), P[U][Vecs - 1]);
+      }
+      Ap += 4 * MR;
+      if (!Off)
+        B += 4 * BStride;
+    }
+#pragma GCC unroll 2
+    for (int V = 0; V < Vecs; ++V)
+      Acc[0][V] = _mm512_add_ps(_mm512_add_ps(P[0][V], P[1][V]), _mm512_add_ps(P[2][V], P[3][V]));
+  }
+  for (size_t Kk = KStart; Kk < K; ++Kk) {
     if (AOff && Pf) {
       if (Kk < PfLines)
         _mm_prefetch(reinterpret_cast<const char *>(Pf + Kk * 16), _MM_HINT_T1);
