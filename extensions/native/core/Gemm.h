@@ -146,18 +146,21 @@ private:
   const gemm::IsaTable *Isa = nullptr;
 };
 
-// The transposed product written straight into planes, serially: for the M pixels of A and the
-// columns n in [N0, N1), Out[n * OutStride + i] = act(sum_{k in [K0, K1)} A(i, k) B(k, n) +
-// Bias[n]) (Bias may be null; A reads A.Offsets[k] for k in [K0, K1)). M must be a multiple of
-// A.Width, N0 of B.sliverWidth(). With Z (planes laid out like Out, not aliasing it), Z's element
-// is added after Bias, before act. A Relu or Clip is applied by the microkernel, another
-// activation over the planes afterwards.
 // sgemmARowsToPlanes takes the depth runs outermost (see Driver.cpp, runMajor) when every tile
 // skips padded columns and a sliver holds at least this many bytes. Tests lower it.
 inline std::atomic<size_t> RunMajorMinBytes{size_t(128) << 10};
+
+// The transposed product written straight into planes, serially: for the M pixels of A and the
+// columns n in [N0, N1), Out[n * OutStride + i] = act(sum_{k in S} A(i, k) B(k, n) + Bias[n]),
+// S the depth rows [K0 + r * RangeStride, K1 + r * RangeStride) for r < Ranges (Bias may be
+// null; A reads A.Offsets[k] for k in S). M must be a multiple of A.Width, N0 of
+// B.sliverWidth(). With Z (planes laid out like Out, not aliasing it), Z's element is added
+// after Bias, before act. A Relu or Clip is applied by the microkernel, another activation over
+// the planes afterwards.
 void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
                         float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,
-                        size_t N0, size_t N1, const float *Z = nullptr);
+                        size_t N0, size_t N1, const float *Z = nullptr, size_t Ranges = 1,
+                        size_t RangeStride = 0);
 
 // Same as sgemm with op(A) given pre-packed (S.TransA and S.Lda are ignored; S.M and S.K must
 // equal A.m() and A.k()). With Src set, op(B) comes from Src.Pack and B/S.TransB/S.Ldb are

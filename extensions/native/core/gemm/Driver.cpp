@@ -336,35 +336,57 @@ void sgemmPacked(const GemmShape &S, float Alpha, const float *A, const PackedB 
 
 namespace {
 
-// One tile of sgemmARowsToPlanes (pixels [X0, X0 + Rows) of a line at Px, columns of the sliver
-// at Sliver, all K rows) whose pixels do not all read every depth row: one product per run of
-// depth rows that the same pixels read, accumulated in registers and a carry block between
-// calls, then stored with End.
-void borderTile(const IsaTable &Isa, const ARowTable &A, const float *Sliver, size_t K0, size_t K1,
-                size_t X0, size_t Rows, size_t Width, const float *Px, float *C, size_t Ldc,
-                const gemm::TileEnd &End) {
-  alignas(64) float Carry[MaxMR * MaxNR];
-  std::fill(Carry, Carry + Rows * Isa.NR, 0.0f);
-  // The tile's rows that read inside the input in column Col.
-  auto rowsOf = [&](size_t Col) {
+// The depth rows one sgemmARowsToPlanes call reads: [K0 + i * Stride, K1 + i * Stride) for
+// i < Count.
+struct DepthSet {
+  size_t K0, K1, Stride, Count;
+};
+
+// Calls Fn(Kk, Next, R0, R1) for the runs of depth rows [Kk, Next) of D, each inside one
+// range, that the tile rows [R0, R1) (of the Rows pixels from X0) read: with A's column
+// skipping, a range splits where the rows reading inside the input change; without it, one run
+// per range, every row.
+template <typename Fn>
+void forEachRun(const ARowTable &A, const DepthSet &D, size_t X0, size_t Rows, Fn &&F) {
+  const bool Skips = A.ColLo && A.ColHi && A.Run && A.Columns;
+  auto rowsOf = [&](size_t Kk) {
+    if (!Skips)
+      return std::make_pair(size_t(0), Rows);
+    const size_t Col = Kk / A.Run % A.Columns;
     const size_t Lo = std::clamp(A.ColLo[Col], X0, X0 + Rows);
     const size_t Hi = std::clamp(A.ColHi[Col], Lo, X0 + Rows);
     return std::make_pair(Lo - X0, Hi - X0);
   };
+  for (size_t I = 0; I < D.Count; ++I) {
+    const size_t End = D.K1 + I * D.Stride;
+    for (size_t Kk = D.K0 + I * D.Stride; Kk < End;) {
+      const auto Rows01 = rowsOf(Kk);
+      size_t Next = Skips ? std::min(End, (Kk / A.Run + 1) * A.Run) : End;
+      while (Next < End && rowsOf(Next) == Rows01)
+        Next = std::min(End, Next + A.Run);
+      if (Rows01.first < Rows01.second)
+        F(Kk, Next, Rows01.first, Rows01.second);
+      Kk = Next;
+    }
+  }
+}
+
+// One tile of sgemmARowsToPlanes (pixels [X0, X0 + Rows) of a line at Px, columns of the sliver
+// at Sliver, depth rows D) that is not one product: its pixels do not all read every depth row,
+// or D has several ranges. One product per run (forEachRun), accumulated in registers and a
+// carry block between calls, then stored with End.
+void borderTile(const IsaTable &Isa, const ARowTable &A, const float *Sliver, const DepthSet &D,
+                size_t X0, size_t Rows, size_t Width, const float *Px, float *C, size_t Ldc,
+                const gemm::TileEnd &End) {
+  alignas(64) float Carry[MaxMR * MaxNR];
+  std::fill(Carry, Carry + Rows * Isa.NR, 0.0f);
   gemm::TileEnd Keep;
   Keep.Keep = true;
-  for (size_t Kk = K0; Kk < K1;) {
-    const auto [R0, R1] = rowsOf(Kk / A.Run % A.Columns);
-    size_t Next = std::min(K1, (Kk / A.Run + 1) * A.Run);
-    while (Next < K1 && rowsOf(Next / A.Run % A.Columns) == std::make_pair(R0, R1))
-      Next = std::min(K1, Next + A.Run);
-    if (R0 < R1) {
-      Keep.Carry = Carry + R0 * Isa.NR;
-      Isa.KernelAOff(Next - Kk, Px + R0 * A.Step, A.Offsets + Kk, A.Step, Sliver + Kk * Isa.NR,
-                     C, Ldc, R1 - R0, Width, &Keep);
-    }
-    Kk = Next;
-  }
+  forEachRun(A, D, X0, Rows, [&](size_t Kk, size_t Next, size_t R0, size_t R1) {
+    Keep.Carry = Carry + R0 * Isa.NR;
+    Isa.KernelAOff(Next - Kk, Px + R0 * A.Step, A.Offsets + Kk, A.Step, Sliver + Kk * Isa.NR, C,
+                   Ldc, R1 - R0, Width, &Keep);
+  });
   gemm::TileEnd Store = End;
   Store.Carry = Carry;
   Isa.KernelAOff(0, Px, A.Offsets, A.Step, Sliver, C, Ldc, Rows, Width, &Store);
@@ -373,24 +395,43 @@ void borderTile(const IsaTable &Isa, const ARowTable &A, const float *Sliver, si
 // Row-bands tiles that are all border tiles (small planes, e.g. 7x7 or 14x14 with a 3x3
 // kernel), for one sliver whose depth is large: instead of tile by tile, which has the first
 // tile stream the sliver from memory while it computes (twice its compute's bandwidth at 512
-// channels), the depth runs go outermost and each runs through every tile of a group, the
-// accumulators in a carry block per tile, while the microkernel prefetches the next run (or
-// the next sliver's first) a share per tile. Same calls as borderTile(), in another order.
-constexpr size_t RunMajorGroup = 16; // tiles whose carry blocks live on the stack (32 KiB)
+// channels), the depth runs go outermost (pieces: each range split at every kernel column) and
+// each runs through every tile of a group, the accumulators in a carry block per tile, while
+// the microkernel prefetches the next piece (or the next sliver's first) a share per tile.
+constexpr size_t RunMajorGroup = 16;  // tiles whose carry blocks live on the stack (32 KiB)
+constexpr size_t RunMajorPieces = 64; // at most this many pieces (3x3 kernels: 3 to 9)
 
 struct RunMajorArgs {
   const IsaTable *Isa;
   const ARowTable *A;
   const float *Sliver, *NextSliver; // depth row 0 of this sliver and of the next (or null)
-  size_t K0, K1, Lines, Step, Width, OutStride, J0;
+  DepthSet D;
+  size_t Lines, Step, Width, OutStride, J0;
   float *Out;
   const float *Z;
 };
+
+// The pieces of D for runMajor(), or 0 when there would be more than RunMajorPieces.
+size_t runMajorPieces(const ARowTable &A, const DepthSet &D, size_t (*Pieces)[2]) {
+  size_t Count = 0;
+  for (size_t I = 0; I < D.Count; ++I)
+    for (size_t Kk = D.K0 + I * D.Stride, End = D.K1 + I * D.Stride; Kk < End;) {
+      const size_t Next = std::min(End, (Kk / A.Run + 1) * A.Run);
+      if (Count == RunMajorPieces)
+        return 0;
+      Pieces[Count][0] = Kk;
+      Pieces[Count++][1] = Next;
+      Kk = Next;
+    }
+  return Count;
+}
 
 void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
   const IsaTable &Isa = *R.Isa;
   const ARowTable &A = *R.A;
   const size_t NR = Isa.NR, PerLine = (A.Width + R.Step - 1) / R.Step, Total = R.Lines * PerLine;
+  size_t Pieces[RunMajorPieces][2];
+  const size_t PieceCount = runMajorPieces(A, R.D, Pieces);
   constexpr size_t Group = RunMajorGroup;
   alignas(64) float Carry[Group][MaxMR * MaxNR];
   auto rowsOf = [&](size_t X0, size_t Rows, size_t Col) {
@@ -398,8 +439,6 @@ void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
     const size_t Hi = std::clamp(A.ColHi[Col], Lo, X0 + Rows);
     return std::make_pair(Lo - X0, Hi - X0);
   };
-  // Depth row k belongs to kernel column k / Run % Columns: runs end where that changes.
-  auto runEnd = [&](size_t Kk) { return std::min(R.K1, (Kk / A.Run + 1) * A.Run); };
   for (size_t T0 = 0; T0 < Total; T0 += Group) {
     const size_t T1 = std::min(Total, T0 + Group), Count = T1 - T0;
     auto tile = [&](size_t T, size_t &X0, size_t &Rows) {
@@ -410,11 +449,15 @@ void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
     };
     for (size_t T = T0; T < T1; ++T)
       std::fill(Carry[T - T0], Carry[T - T0] + MaxMR * NR, 0.0f);
-    for (size_t Kk = R.K0; Kk < R.K1;) {
-      const size_t Next = runEnd(Kk);
-      // What to prefetch meanwhile: the next run of this sliver, or the next sliver's first.
-      const float *Pf = Next < R.K1 ? R.Sliver + Next * NR : R.NextSliver ? R.NextSliver + R.K0 * NR : nullptr;
-      const size_t PfRows = Next < R.K1 ? runEnd(Next) - Next : R.NextSliver ? runEnd(R.K0) - R.K0 : 0;
+    for (size_t P = 0; P < PieceCount; ++P) {
+      const size_t Kk = Pieces[P][0], Next = Pieces[P][1];
+      // What to prefetch meanwhile: the next piece of this sliver, or the next sliver's first.
+      const float *Pf = P + 1 < PieceCount ? R.Sliver + Pieces[P + 1][0] * NR
+                        : R.NextSliver     ? R.NextSliver + Pieces[0][0] * NR
+                                           : nullptr;
+      const size_t PfRows = P + 1 < PieceCount ? Pieces[P + 1][1] - Pieces[P + 1][0]
+                            : R.NextSliver     ? Pieces[0][1] - Pieces[0][0]
+                                               : 0;
       const size_t PfLines = PfRows * NR * sizeof(float) / 64, Share = (PfLines + Count - 1) / Count;
       const size_t Col = Kk / A.Run % A.Columns;
       for (size_t T = T0; T < T1; ++T) {
@@ -432,7 +475,6 @@ void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
         Isa.KernelAOff(Next - Kk, Px + Lo * A.Step, A.Offsets + Kk, A.Step, R.Sliver + Kk * NR,
                        nullptr, 0, Hi - Lo, R.Width, &Keep);
       }
-      Kk = Next;
     }
     for (size_t T = T0; T < T1; ++T) {
       size_t X0 = 0, Rows = 0;
@@ -451,13 +493,14 @@ void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
 
 void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, size_t K0, size_t K1,
                         float *Out, size_t OutStride, const float *Bias, const Epilogue *Ep,
-                        size_t N0, size_t N1, const float *Z) {
+                        size_t N0, size_t N1, const float *Z, size_t Ranges, size_t RangeStride) {
   const IsaTable *Isa = B.isa();
   N1 = std::min(N1, B.n());
-  K1 = std::min(K1, B.k());
   if (!Isa || !B.data() || N0 % Isa->NR || !A.Width || M % A.Width || !A.Base || !A.Offsets ||
-      A.Step < 1 || A.Step > 2 || K0 > K1)
+      A.Step < 1 || A.Step > 2 || K0 > K1 || Ranges == 0 ||
+      K1 + (Ranges - 1) * RangeStride > B.k() || (Ranges > 1 && RangeStride < K1 - K0))
     return; // a caller bug; never read out of bounds
+  const DepthSet D{K0, K1, RangeStride, Ranges};
   if (Ep && !Ep->active())
     Ep = nullptr;
   gemm::TileEnd End;
@@ -482,16 +525,18 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
     AllBorder = !(X0 >= Inner0 && std::min(Step, A.Width - X0) + X0 <= Inner1);
   // Only for one group of tiles (runMajor): more would read the sliver once per group, in
   // more calls than tile by tile (14x14 at 256 channels: 2 % slower).
+  size_t Pieces[RunMajorPieces][2];
   const bool RunMajor = AllBorder && Lines * Tiles <= RunMajorGroup &&
-                        (K1 - K0) * NR * sizeof(float) >= RunMajorMinBytes.load();
+                        (K1 - K0) * Ranges * NR * sizeof(float) >= RunMajorMinBytes.load() &&
+                        runMajorPieces(A, D, Pieces) != 0;
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
     const size_t Width = std::min(NR, N1 - J0);
     const float *Sliver = B.data() + (J0 / NR * K + K0) * NR;
     End.Bias = Bias ? Bias + J0 : nullptr;
     if (RunMajor) {
       const float *Base = B.data() + J0 / NR * K * NR;
-      runMajor(RunMajorArgs{Isa, &A, Base, J0 + NR < B.n() ? Base + K * NR : nullptr, K0, K1, Lines,
-                            Step, Width, OutStride, J0, Out, Z},
+      runMajor(RunMajorArgs{Isa, &A, Base, J0 + NR < B.n() ? Base + K * NR : nullptr, D, Lines, Step,
+                            Width, OutStride, J0, Out, Z},
                End);
     }
     for (size_t Line = 0; !RunMajor && Line < Lines; ++Line)
@@ -501,12 +546,12 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
         const size_t At = J0 * OutStride + Line * A.Width + X0;
         float *C = Out + At;
         End.Residual = Z ? Z + At : nullptr;
-        if (!Skips || (X0 >= Inner0 && X0 + Rows <= Inner1))
+        if (Ranges == 1 && (!Skips || (X0 >= Inner0 && X0 + Rows <= Inner1)))
           Isa->KernelAOff(K1 - K0, Px, A.Offsets + K0, A.Step, Sliver, C, OutStride, Rows, Width,
                           &End);
         else
-          borderTile(*Isa, A, B.data() + J0 / NR * K * NR, K0, K1, X0, Rows, Width, Px, C,
-                     OutStride, End);
+          borderTile(*Isa, A, B.data() + J0 / NR * K * NR, D, X0, Rows, Width, Px, C, OutStride,
+                     End);
       }
     if (!InKernel)
       for (size_t Col = J0; Col < J0 + Width; ++Col)

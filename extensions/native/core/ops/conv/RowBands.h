@@ -15,8 +15,9 @@
 // tiles holding border pixels skip the kernel columns those read in the padding too (a product
 // per run of (kh, kw) positions read by the same pixels, carried between calls): 7x7 planes with
 // 3x3 kernels drop another 9.5 % of the multiply-adds, and larger inputs are then read unpadded
-// (no zero-padded copy). With few channels the extra calls cost more than they save, and the
-// padded columns are computed as zeros.
+// (no zero-padded copy); the depth is then ordered (kw, kh, c), so that a border column's
+// kernel positions are one run. With few channels the extra calls cost more than they save, and
+// the padded columns are computed as zeros.
 #pragma once
 
 #include "../../Gemm.h"
@@ -79,6 +80,11 @@ public:
       Border = Border || ColLo[Kw] > 0 || ColHi[Kw] < size_t(OW);
     }
     SkipColumns = Border && C >= RowBandsSkipMinChannels.load();
+    // Skipping tiles take one product per run of kernel positions their pixels read: with the
+    // depth in (kw, kh, c) order a border column's positions are one run (3x3: 2 runs and a
+    // store per border tile instead of 6 and a store; each call costs about 110 cycles). The
+    // bands' partial kernel rows are then KW ranges, which only the top and bottom rows read.
+    KwMajor = SkipColumns;
     // The extent every kernel position of every pixel reads, from the first padded row and
     // column; read from the input itself when that has no leading padding and covers it, or
     // when the padding is never read: the bands skip the padded kernel rows, and with
@@ -93,7 +99,7 @@ public:
              (G.PadBegin[0] || G.PadBegin[1] || NeedH > size_t(G.In[0]) || NeedW > size_t(G.In[1]));
     PadH = Padded ? NeedH : size_t(G.In[0]);
     PadW = Padded ? NeedW : size_t(G.In[1]);
-    // Row (kh, kw, c) of im2col: plane c shifted by (kh, kw), less the leading padding when the
+    // Depth row (kh, kw, c): plane c shifted by (kh, kw), less the leading padding when the
     // input is read unpadded (negative for positions in the padding, which nothing reads; kept
     // as two's complement, the microkernel adds them as signed).
     const int64_t ShiftH = Padded ? 0 : G.PadBegin[0], ShiftW = Padded ? 0 : G.PadBegin[1];
@@ -101,24 +107,26 @@ public:
     for (size_t Kh = 0; Kh < KH; ++Kh)
       for (size_t Kw = 0; Kw < KW; ++Kw)
         for (size_t Ci = 0; Ci < C; ++Ci)
-          Offsets[(Kh * KW + Kw) * C + Ci] =
+          Offsets[position(Kh, Kw) * C + Ci] =
               size_t(int64_t(Ci * PadH * PadW) + (int64_t(Kh) * G.Dilation[0] - ShiftH) * int64_t(PadW) +
                      int64_t(Kw) * G.Dilation[1] - ShiftW);
     return true;
   }
 
-  // W: Filters x GroupChannels x KH x KW, packed per group as W^T in (kh, kw, c) row order (the
-  // size of W, padded to the tile width). Throws std::bad_alloc.
+  // W: Filters x GroupChannels x KH x KW, packed per group as W^T in the planned depth order
+  // ((kh, kw, c) or (kw, kh, c); the size of W, padded to the tile width). Throws
+  // std::bad_alloc.
   void packWeights(const float *W) {
     const size_t C = Geo.GroupChannels, F = Geo.GroupFilters, KS = Geo.KernelSize;
+    const size_t KW = size_t(Geo.Kernel[1]);
     std::vector<PackedSlivers> Packs(Geo.Groups);
-    std::vector<float> Rows(F * KS * C); // W_g with each filter's depth in (kh, kw, c) order
+    std::vector<float> Rows(F * KS * C); // W_g with each filter's depth in that order
     for (size_t Gi = 0; Gi < Geo.Groups; ++Gi) {
       const float *Wg = W + Gi * F * C * KS;
       for (size_t Fi = 0; Fi < F; ++Fi)
         for (size_t T = 0; T < KS; ++T)
           for (size_t Ci = 0; Ci < C; ++Ci)
-            Rows[(Fi * KS + T) * C + Ci] = Wg[(Fi * C + Ci) * KS + T];
+            Rows[(Fi * KS + position(T / KW, T % KW)) * C + Ci] = Wg[(Fi * C + Ci) * KS + T];
       Packs[Gi].pack(KS * C, F, Rows.data(), KS * C);
     }
     Weights = std::move(Packs);
@@ -134,7 +142,7 @@ public:
     const float *X = readablePlanes(Ctx, Geo, Padded, PadH, PadW, In, Scratch);
     const size_t F = Geo.GroupFilters, P = Geo.OutPlane, OH = size_t(Geo.Out[0]);
     const size_t OW = size_t(Geo.Out[1]), SH = size_t(Geo.Stride[0]), SW = size_t(Geo.Stride[1]);
-    const size_t Depth = size_t(Geo.Kernel[1]) * Geo.GroupChannels; // one kernel row
+    const size_t KH = size_t(Geo.Kernel[0]), KW = size_t(Geo.Kernel[1]), C = Geo.GroupChannels;
     const PackedSlivers &W = Weights[Group];
     const size_t NR = W.sliverWidth(), Slivers = (F + NR - 1) / NR; // as packed, whatever is active
     // Threads split the filters when each gets several slivers (a 7x7 plane has few pixels),
@@ -181,11 +189,17 @@ public:
           if (SkipColumns && !OneLine) {
             A.ColLo = ColLo.data();
             A.ColHi = ColHi.data();
-            A.Run = Geo.GroupChannels;
-            A.Columns = size_t(Geo.Kernel[1]);
+            A.Run = KwMajor ? KH * C : C;
+            A.Columns = KW;
           }
-          sgemmARowsToPlanes(A, Pixels, W, B.KhLo * Depth, B.KhHi * Depth, Planes, P, Bias, E, J0, J1,
-                             ZPlanes);
+          // The band's kernel rows: one depth range, or one per kernel column (kw-major, some
+          // rows in the padding).
+          if (KwMajor && (B.KhLo > 0 || B.KhHi < KH))
+            sgemmARowsToPlanes(A, Pixels, W, B.KhLo * C, B.KhHi * C, Planes, P, Bias, E, J0, J1, ZPlanes,
+                               KW, KH * C);
+          else
+            sgemmARowsToPlanes(A, Pixels, W, B.KhLo * KW * C, B.KhHi * KW * C, Planes, P, Bias, E, J0,
+                               J1, ZPlanes);
         }
       }
     });
@@ -215,10 +229,16 @@ private:
   std::vector<Band> Bands;
   bool Padded = false;               // the GEMM reads a padded copy of the input (scratch)
   size_t PadH = 0, PadW = 0;         // the planes the GEMM reads (padded or the input's)
-  std::vector<size_t> Offsets;       // per im2col row (kh, kw, c): its plane's shift
+  std::vector<size_t> Offsets;       // per depth row (kh, kw, c): its plane's shift
   std::vector<size_t> ColLo, ColHi;  // per kernel column: the output columns reading the input
   bool SkipColumns = false;          // border tiles skip the columns they read in the padding
-  std::vector<PackedSlivers> Weights; // per group: W^T, rows (kh, kw, c)
+  bool KwMajor = false;              // depth rows in (kw, kh, c) order, else (kh, kw, c)
+
+  // A kernel position's place in the depth order.
+  size_t position(size_t Kh, size_t Kw) const {
+    return KwMajor ? Kw * size_t(Geo.Kernel[0]) + Kh : Kh * size_t(Geo.Kernel[1]) + Kw;
+  }
+  std::vector<PackedSlivers> Weights; // per group: W^T, rows in the depth order
 };
 
 } // namespace optima_v2::native
