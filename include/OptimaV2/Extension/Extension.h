@@ -186,7 +186,9 @@ typedef struct OptimaHostApi {
    * all chunks alone). */
   void (*parallelFor)(void *HostContext, size_t Count, size_t Grain, OptimaParallelFn Fn,
                       void *UserData);
-  /* since 1: number of threads parallelFor may use, the caller included. */
+  /* since 1: the number of threads to plan parallel work for, the caller included: the
+   * Context's threads shared out among the subgraphs executing at this moment (at least 1; all
+   * of them outside execute()). Ask at the start of each execute(). */
   uint32_t (*getThreadCount)(void *HostContext);
 } OptimaHostApi;
 

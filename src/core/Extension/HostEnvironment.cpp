@@ -24,7 +24,7 @@ void hostParallelFor(void *HostContext, size_t Count, size_t Grain, OptimaParall
 }
 
 uint32_t hostGetThreadCount(void *HostContext) {
-  return HostContext ? static_cast<HostEnvironment *>(HostContext)->pool().getThreadCount() : 1u;
+  return HostContext ? static_cast<HostEnvironment *>(HostContext)->pool().getShareCount() : 1u;
 }
 
 } // namespace

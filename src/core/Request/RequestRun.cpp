@@ -147,9 +147,12 @@ void RequestImpl::executeSubgraph(uint32_t Index) {
   }
 
   int64_t ExecStart = nowNs();
-  callExtension(Ext.name(), "execute", G.Name + ": ", [&](OptimaExtError *E) {
-    return T.execute(T.Self, S.ExtState, S.Inputs.data(), S.Outputs.data(), &S.Exec, E);
-  });
+  {
+    ThreadPool::ActiveTask Running(*Pool); // see ThreadPool::getShareCount
+    callExtension(Ext.name(), "execute", G.Name + ": ", [&](OptimaExtError *E) {
+      return T.execute(T.Self, S.ExtState, S.Inputs.data(), S.Outputs.data(), &S.Exec, E);
+    });
+  }
   recordCore(ProfileKind::SubgraphExecute, Index, G.Name.c_str(), ExecStart, nowNs());
 
   if (OnDevice) {

@@ -4,6 +4,7 @@
 
 #include "core/Threading/TaskQueue.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -44,6 +45,31 @@ public:
 
   // Threads parallelFor may use, the caller included.
   uint32_t getThreadCount() const noexcept { return static_cast<uint32_t>(Workers.size()); }
+
+  // Marks one task (a subgraph's execution) as running for as long as it lives; see
+  // getShareCount().
+  class ActiveTask {
+  public:
+    explicit ActiveTask(ThreadPool &P) noexcept : Pool(P) {
+      Pool.Active.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~ActiveTask() { Pool.Active.fetch_sub(1, std::memory_order_relaxed); }
+    ActiveTask(const ActiveTask &) = delete;
+    ActiveTask &operator=(const ActiveTask &) = delete;
+
+  private:
+    ThreadPool &Pool;
+  };
+
+  // The threads a running task should plan its parallel loops for: the pool's, shared out
+  // among the ActiveTasks alive now (at least 1). With as many requests running as threads,
+  // each runs its loops serially instead of splitting them for threads that are all busy
+  // (whose chunks its own thread would then run one after the other, with the splitting's
+  // overheads: MobileNetV2 with 2 requests on 2 threads, 8.2 -> 7.4 ms per inference).
+  uint32_t getShareCount() const noexcept {
+    const uint32_t Running = std::max(1u, Active.load(std::memory_order_relaxed));
+    return std::max(1u, getThreadCount() / Running);
+  }
 
   // Queues Fn(Arg) to run on a worker. Allocates only when the queue must grow. Deferrable:
   // the caller will probably wait for the task soon and take it back (takeTask), so a worker
@@ -94,6 +120,7 @@ private:
   // Shared with the workers so a detached worker can still touch it after the pool is gone.
   std::shared_ptr<State> Shared;
   std::vector<std::thread> Workers;
+  std::atomic<uint32_t> Active{0}; // ActiveTasks alive
 };
 
 } // namespace optima_v2::runtime::detail

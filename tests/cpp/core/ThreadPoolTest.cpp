@@ -92,6 +92,27 @@ TEST(ThreadPool, ParallelForCoversEveryItemOnce) {
       expectCovered(Pool, Count, Grain);
 }
 
+// Running tasks share the threads out: each plans its loops for its share, at least one.
+TEST(ThreadPool, ShareCountDividesThreadsAmongActiveTasks) {
+  ThreadPool Pool(4);
+  EXPECT_EQ(Pool.getShareCount(), 4u); // nothing running: all of them
+  {
+    ThreadPool::ActiveTask A(Pool);
+    EXPECT_EQ(Pool.getShareCount(), 4u);
+    ThreadPool::ActiveTask B(Pool);
+    EXPECT_EQ(Pool.getShareCount(), 2u);
+    ThreadPool::ActiveTask C(Pool);
+    EXPECT_EQ(Pool.getShareCount(), 1u);
+    {
+      ThreadPool::ActiveTask D(Pool), E(Pool);
+      EXPECT_EQ(Pool.getShareCount(), 1u); // never 0
+    }
+    EXPECT_EQ(Pool.getShareCount(), 1u);
+  }
+  EXPECT_EQ(Pool.getShareCount(), 4u);
+  EXPECT_EQ(Pool.getThreadCount(), 4u); // parallelFor itself may still use them all
+}
+
 TEST(ThreadPool, SingleThreadRunsInline) {
   ThreadPool Pool(1);
   auto Caller = std::this_thread::get_id();
