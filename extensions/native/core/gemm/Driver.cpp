@@ -342,6 +342,15 @@ struct DepthSet {
   size_t K0, K1, Stride, Count;
 };
 
+// The rows [R0, R1) of a tile (the Rows pixels from X0) that read inside the input at depth row
+// Kk (kernel column Kk / A.Run % A.Columns; A has column skipping).
+std::pair<size_t, size_t> rowsReading(const ARowTable &A, size_t Kk, size_t X0, size_t Rows) {
+  const size_t Col = Kk / A.Run % A.Columns;
+  const size_t Lo = std::clamp(A.ColLo[Col], X0, X0 + Rows);
+  const size_t Hi = std::clamp(A.ColHi[Col], Lo, X0 + Rows);
+  return {Lo - X0, Hi - X0};
+}
+
 // Calls Fn(Kk, Next, R0, R1) for the runs of depth rows [Kk, Next) of D, each inside one
 // range, that the tile rows [R0, R1) (of the Rows pixels from X0) read: with A's column
 // skipping, a range splits where the rows reading inside the input change; without it, one run
@@ -350,12 +359,7 @@ template <typename Fn>
 void forEachRun(const ARowTable &A, const DepthSet &D, size_t X0, size_t Rows, Fn &&F) {
   const bool Skips = A.ColLo && A.ColHi && A.Run && A.Columns;
   auto rowsOf = [&](size_t Kk) {
-    if (!Skips)
-      return std::make_pair(size_t(0), Rows);
-    const size_t Col = Kk / A.Run % A.Columns;
-    const size_t Lo = std::clamp(A.ColLo[Col], X0, X0 + Rows);
-    const size_t Hi = std::clamp(A.ColHi[Col], Lo, X0 + Rows);
-    return std::make_pair(Lo - X0, Hi - X0);
+    return Skips ? rowsReading(A, Kk, X0, Rows) : std::make_pair(size_t(0), Rows);
   };
   for (size_t I = 0; I < D.Count; ++I) {
     const size_t End = D.K1 + I * D.Stride;
@@ -405,8 +409,8 @@ struct RunMajorArgs {
   const IsaTable *Isa;
   const ARowTable *A;
   const float *Sliver, *NextSliver; // depth row 0 of this sliver and of the next (or null)
-  DepthSet D;
-  size_t Lines, Step, Width, OutStride, J0;
+  const size_t (*Pieces)[2];        // depth ranges, from runMajorPieces()
+  size_t PieceCount, Lines, Step, Width, OutStride, J0;
   float *Out;
   const float *Z;
 };
@@ -430,15 +434,10 @@ void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
   const IsaTable &Isa = *R.Isa;
   const ARowTable &A = *R.A;
   const size_t NR = Isa.NR, PerLine = (A.Width + R.Step - 1) / R.Step, Total = R.Lines * PerLine;
-  size_t Pieces[RunMajorPieces][2];
-  const size_t PieceCount = runMajorPieces(A, R.D, Pieces);
+  const size_t(*Pieces)[2] = R.Pieces;
+  const size_t PieceCount = R.PieceCount;
   constexpr size_t Group = RunMajorGroup;
   alignas(64) float Carry[Group][MaxMR * MaxNR];
-  auto rowsOf = [&](size_t X0, size_t Rows, size_t Col) {
-    const size_t Lo = std::clamp(A.ColLo[Col], X0, X0 + Rows);
-    const size_t Hi = std::clamp(A.ColHi[Col], Lo, X0 + Rows);
-    return std::make_pair(Lo - X0, Hi - X0);
-  };
   for (size_t T0 = 0; T0 < Total; T0 += Group) {
     const size_t T1 = std::min(Total, T0 + Group), Count = T1 - T0;
     auto tile = [&](size_t T, size_t &X0, size_t &Rows) {
@@ -459,11 +458,10 @@ void runMajor(const RunMajorArgs &R, const gemm::TileEnd &End) {
                             : R.NextSliver     ? Pieces[0][1] - Pieces[0][0]
                                                : 0;
       const size_t PfLines = PfRows * NR * sizeof(float) / 64, Share = (PfLines + Count - 1) / Count;
-      const size_t Col = Kk / A.Run % A.Columns;
       for (size_t T = T0; T < T1; ++T) {
         size_t X0 = 0, Rows = 0;
         const float *Px = tile(T, X0, Rows);
-        const auto [Lo, Hi] = rowsOf(X0, Rows, Col);
+        const auto [Lo, Hi] = rowsReading(A, Kk, X0, Rows);
         if (Lo >= Hi)
           continue;
         gemm::TileEnd Keep;
@@ -526,17 +524,17 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
   // Only for one group of tiles (runMajor): more would read the sliver once per group, in
   // more calls than tile by tile (14x14 at 256 channels: 2 % slower).
   size_t Pieces[RunMajorPieces][2];
-  const bool RunMajor = AllBorder && Lines * Tiles <= RunMajorGroup &&
-                        (K1 - K0) * Ranges * NR * sizeof(float) >= RunMajorMinBytes.load() &&
-                        runMajorPieces(A, D, Pieces) != 0;
+  const size_t PieceCount = AllBorder ? runMajorPieces(A, D, Pieces) : 0;
+  const bool RunMajor = PieceCount && Lines * Tiles <= RunMajorGroup &&
+                        (K1 - K0) * Ranges * NR * sizeof(float) >= RunMajorMinBytes.load();
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
     const size_t Width = std::min(NR, N1 - J0);
     const float *Sliver = B.data() + (J0 / NR * K + K0) * NR;
     End.Bias = Bias ? Bias + J0 : nullptr;
     if (RunMajor) {
       const float *Base = B.data() + J0 / NR * K * NR;
-      runMajor(RunMajorArgs{Isa, &A, Base, J0 + NR < B.n() ? Base + K * NR : nullptr, D, Lines, Step,
-                            Width, OutStride, J0, Out, Z},
+      runMajor(RunMajorArgs{Isa, &A, Base, J0 + NR < B.n() ? Base + K * NR : nullptr, Pieces,
+                            PieceCount, Lines, Step, Width, OutStride, J0, Out, Z},
                End);
     }
     for (size_t Line = 0; !RunMajor && Line < Lines; ++Line)
