@@ -524,20 +524,20 @@ void sgemmARowsToPlanes(const ARowTable &A, size_t M, const PackedSlivers &B, si
   // Only for one group of tiles (runMajor): more would read the sliver once per group, in
   // more calls than tile by tile (14x14 at 256 channels: 2 % slower).
   size_t Pieces[RunMajorPieces][2];
-  const size_t PieceCount = AllBorder ? runMajorPieces(A, D, Pieces) : 0;
-  const bool RunMajor = PieceCount && Lines * Tiles <= RunMajorGroup &&
+  const bool RunMajor = AllBorder && Lines * Tiles <= RunMajorGroup &&
                         (K1 - K0) * Ranges * NR * sizeof(float) >= RunMajorMinBytes.load();
+  const size_t PieceCount = RunMajor ? runMajorPieces(A, D, Pieces) : 0; // 0: too many
   for (size_t J0 = N0; J0 < N1; J0 += NR) {
     const size_t Width = std::min(NR, N1 - J0);
     const float *Sliver = B.data() + (J0 / NR * K + K0) * NR;
     End.Bias = Bias ? Bias + J0 : nullptr;
-    if (RunMajor) {
+    if (PieceCount) {
       const float *Base = B.data() + J0 / NR * K * NR;
       runMajor(RunMajorArgs{Isa, &A, Base, J0 + NR < B.n() ? Base + K * NR : nullptr, Pieces,
                             PieceCount, Lines, Step, Width, OutStride, J0, Out, Z},
                End);
     }
-    for (size_t Line = 0; !RunMajor && Line < Lines; ++Line)
+    for (size_t Line = 0; !PieceCount && Line < Lines; ++Line)
       for (size_t X0 = 0; X0 < A.Width; X0 += Step) {
         const size_t Rows = std::min(Step, A.Width - X0);
         const float *Px = A.Base + Line * A.Pitch + X0 * A.Step;

@@ -79,12 +79,9 @@ public:
       ColHi[Kw] = size_t(Lo < Hi ? Hi : 0);
       Border = Border || ColLo[Kw] > 0 || ColHi[Kw] < size_t(OW);
     }
+    // Skipping tiles take one product per run of kernel positions their pixels read, so with
+    // SkipColumns the depth is ordered (kw, kh, c) (see position()).
     SkipColumns = Border && C >= RowBandsSkipMinChannels.load();
-    // Skipping tiles take one product per run of kernel positions their pixels read: with the
-    // depth in (kw, kh, c) order a border column's positions are one run (3x3: 2 runs and a
-    // store per border tile instead of 6 and a store; each call costs about 110 cycles). The
-    // bands' partial kernel rows are then KW ranges, which only the top and bottom rows read.
-    KwMajor = SkipColumns;
     // The extent every kernel position of every pixel reads, from the first padded row and
     // column; read from the input itself when that has no leading padding and covers it, or
     // when the padding is never read: the bands skip the padded kernel rows, and with
@@ -189,12 +186,12 @@ public:
           if (SkipColumns && !OneLine) {
             A.ColLo = ColLo.data();
             A.ColHi = ColHi.data();
-            A.Run = KwMajor ? KH * C : C;
+            A.Run = SkipColumns ? KH * C : C; // a kernel column's depth rows
             A.Columns = KW;
           }
           // The band's kernel rows: one depth range, or one per kernel column (kw-major, some
           // rows in the padding).
-          if (KwMajor && (B.KhLo > 0 || B.KhHi < KH))
+          if (SkipColumns && (B.KhLo > 0 || B.KhHi < KH))
             sgemmARowsToPlanes(A, Pixels, W, B.KhLo * C, B.KhHi * C, Planes, P, Bias, E, J0, J1, ZPlanes,
                                KW, KH * C);
           else
@@ -210,6 +207,14 @@ private:
     size_t Row0, Row1; // output rows [Row0, Row1)
     size_t KhLo, KhHi; // the kernel rows they read inside the input
   };
+
+  // A kernel position's place in the depth order: (kh, kw, c), or (kw, kh, c) with SkipColumns,
+  // where a border tile's runs are then one kernel column each (3x3: 2 products and a store
+  // instead of 6 and a store; a call with its carry costs about 110 cycles). The bands' partial
+  // kernel rows are then KW depth ranges, which only the top and bottom rows read.
+  size_t position(size_t Kh, size_t Kw) const {
+    return SkipColumns ? Kw * size_t(Geo.Kernel[0]) + Kh : Kh * size_t(Geo.Kernel[1]) + Kw;
+  }
 
   // The kernel rows [Lo, Hi) that output row Oh reads inside the input: a range, since the
   // input row grows with the kernel row. {0, 0} when none does.
@@ -232,12 +237,6 @@ private:
   std::vector<size_t> Offsets;       // per depth row (kh, kw, c): its plane's shift
   std::vector<size_t> ColLo, ColHi;  // per kernel column: the output columns reading the input
   bool SkipColumns = false;          // border tiles skip the columns they read in the padding
-  bool KwMajor = false;              // depth rows in (kw, kh, c) order, else (kh, kw, c)
-
-  // A kernel position's place in the depth order.
-  size_t position(size_t Kh, size_t Kw) const {
-    return KwMajor ? Kw * size_t(Geo.Kernel[0]) + Kh : Kh * size_t(Geo.Kernel[1]) + Kw;
-  }
   std::vector<PackedSlivers> Weights; // per group: W^T, rows in the depth order
 };
 
