@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -203,6 +206,69 @@ TEST(NativeSgemm, OddSizesAllTransposes) {
             if (::testing::Test::HasFatalFailure())
               return;
           }
+  });
+}
+
+// Floats placed so that the last one ends a readable page and the next page is unmapped: a
+// kernel or packer that reads past the operand (a vector load over a tail) faults.
+class PageEndFloats {
+public:
+  explicit PageEndFloats(const std::vector<float> &Values) {
+    const size_t Page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t Bytes = Values.size() * sizeof(float);
+    Size = (Bytes + Page - 1) / Page * Page + Page;
+    void *P = mmap(nullptr, Size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (P == MAP_FAILED)
+      return;
+    Base = static_cast<char *>(P);
+    mprotect(Base + Size - Page, Page, PROT_NONE);
+    Data = reinterpret_cast<float *>(Base + Size - Page - Bytes);
+    std::copy(Values.begin(), Values.end(), Data);
+  }
+  ~PageEndFloats() {
+    if (Base)
+      munmap(Base, Size);
+  }
+  PageEndFloats(const PageEndFloats &) = delete;
+  PageEndFloats &operator=(const PageEndFloats &) = delete;
+  const float *data() const { return Data; }
+
+private:
+  char *Base = nullptr;
+  size_t Size = 0;
+  float *Data = nullptr;
+};
+
+TEST(NativeSgemm, OperandsAreNotReadPastTheirEnd) {
+  // Depths that leave a tail of every width against the 16-step A packing, rows short of MR.
+  const Case Cases[] = {{13, 17, 19, false, false}, {12, 33, 1, false, false},
+                        {25, 40, 257, false, false}, {7, 5, 31, true, true},
+                        {1, 70, 45, false, false},   {40, 1, 23, false, true}};
+  forEachIsa([&] {
+    uint32_t Seed = 7;
+    for (const Case &T : Cases) {
+      Operands O = makeOperands(T, Seed++);
+      PageEndFloats A(O.A), B(O.B);
+      ASSERT_NE(A.data(), nullptr);
+      ASSERT_NE(B.data(), nullptr);
+      for (int How = 0; How < 3; ++How) {
+        std::vector<float> C = O.C0;
+        if (How == 0) {
+          nat::sgemm(O.S, T.Alpha, A.data(), B.data(), T.Beta, C.data(), nullptr);
+        } else if (How == 1) {
+          nat::PackedB P;
+          P.pack(T.K, T.N, T.TransB, B.data(), O.S.Ldb);
+          nat::sgemmPacked(O.S, T.Alpha, A.data(), P, T.Beta, C.data(), nullptr);
+        } else {
+          nat::PackedA P;
+          P.pack(T.M, T.K, T.TransA, A.data(), O.S.Lda);
+          nat::sgemmPackedA(O.S, T.Alpha, P, B.data(), T.Beta, C.data(), nullptr);
+        }
+        expectMatches(T, O, C, nullptr, How == 0 ? "raw" : How == 1 ? "packed B" : "packed A");
+        if (::testing::Test::HasFatalFailure())
+          return;
+      }
+    }
   });
 }
 

@@ -106,7 +106,7 @@ const float *blockA(const Problem &P, size_t I0, size_t Rows, size_t K0, size_t 
   const size_t MR = P.Isa->MR;
   if (P.PA)
     return P.PA->data() + K0 * ((P.M + MR - 1) / MR * MR) + I0 * Kc;
-  gemm::packA(P.A, P.Lda, P.TransA, I0, Rows, K0, Kc, MR, Buf);
+  gemm::packA(*P.Isa, P.A, P.Lda, P.TransA, I0, Rows, K0, Kc, Buf);
   return Buf;
 }
 
@@ -648,7 +648,8 @@ void PackedA::pack(size_t M_, size_t K_, bool TransA, const float *A, size_t Lda
   for (size_t K0 = 0; K0 < K; K0 += KC) {
     const size_t Kc = std::min(KC, K - K0);
     for (size_t I0 = 0; I0 < M; I0 += MR)
-      gemm::packA(A, Lda, TransA, I0, std::min(MR, M - I0), K0, Kc, MR, Data + K0 * Mpad + I0 * Kc);
+      gemm::packA(*Isa, A, Lda, TransA, I0, std::min(MR, M - I0), K0, Kc,
+                  Data + K0 * Mpad + I0 * Kc);
   }
 }
 

@@ -51,12 +51,17 @@ using MicroKernelAOff = void (*)(size_t K, const float *A, const size_t *AOff, s
                                  const float *B, float *C, size_t Ldc, size_t M, size_t N,
                                  const TileEnd *End);
 
+// Packs Rows <= MR rows of a row-major A (row r at A + r * Lda) over depth [0, Kc) into
+// Dst[k * MR + r]; rows [Rows, MR) of each k step may be written (with zeros) or left alone.
+using PackRowsFn = void (*)(const float *A, size_t Lda, size_t Rows, size_t Kc, float *Dst);
+
 struct IsaTable {
   const char *Name;
   int Id; // GemmIsa
   size_t MR, NR;
   MicroKernel Kernel;
   MicroKernelAOff KernelAOff;
+  PackRowsFn PackRows; // null: the portable packA loop
 };
 
 extern const IsaTable GenericTable;
@@ -69,10 +74,10 @@ extern const IsaTable Avx512Table;
 const IsaTable &activeTable();
 
 // Packing (Pack.cpp). A block: rows [I0, I0 + Rows) x depth [K0, K0 + Kc) of op(A) into
-// Dst[k * MR + r]. B panel: depth [K0, K0 + Kc) x columns [N0, N1) of op(B) into NR-wide
+// Dst[k * MR + r], MR and the row transpose from Isa. B panel: depth [K0, K0 + Kc) x columns [N0, N1) of op(B) into NR-wide
 // slivers of Kc rows (sliver j at Dst + j * NR * Kc), columns past N1 zero.
-void packA(const float *A, size_t Lda, bool TransA, size_t I0, size_t Rows, size_t K0, size_t Kc,
-           size_t MR, float *Dst);
+void packA(const IsaTable &Isa, const float *A, size_t Lda, bool TransA, size_t I0, size_t Rows,
+           size_t K0, size_t Kc, float *Dst);
 void packB(const float *B, size_t Ldb, bool TransB, size_t K0, size_t Kc, size_t N0, size_t N1,
            size_t NR, float *Dst);
 

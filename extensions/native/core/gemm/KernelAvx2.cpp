@@ -189,8 +189,49 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
   Fn(K, A, B, NR, AOff, C, Ldc, N, &Pm);
 }
 
+// 8 depth steps at a time: Rows rows of 8 floats (the rest zero) transposed in registers (an
+// 8 x 8 transpose in 24 shuffles), each step's MR = 6 floats in a 4- and a 2-float store.
+void packRows(const float *A, size_t Lda, size_t Rows, size_t Kc, float *Dst) {
+  static_assert(MR == 6, "the stores below write 4 + 2 floats per depth step");
+  for (size_t K0 = 0; K0 < Kc; K0 += 8) {
+    const size_t W = Kc - K0 < 8 ? Kc - K0 : 8;
+    const __m256i In = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(MaskTable + 8 - W));
+    __m256 X[8];
+#pragma GCC unroll 8
+    for (size_t R = 0; R < 8; ++R)
+      X[R] = R < Rows ? _mm256_maskload_ps(A + R * Lda + K0, In) : _mm256_setzero_ps();
+    __m256 T[8], U[8];
+#pragma GCC unroll 4
+    for (int I = 0; I < 4; ++I) {
+      T[2 * I] = _mm256_unpacklo_ps(X[2 * I], X[2 * I + 1]);
+      T[2 * I + 1] = _mm256_unpackhi_ps(X[2 * I], X[2 * I + 1]);
+    }
+    // U[4i + k], 128-bit lane l: rows 4i..4i+3 at column 4l + k.
+#pragma GCC unroll 2
+    for (int I = 0; I < 2; ++I) {
+      const __m256d A0 = _mm256_castps_pd(T[4 * I]), B0 = _mm256_castps_pd(T[4 * I + 1]);
+      const __m256d C0 = _mm256_castps_pd(T[4 * I + 2]), D0 = _mm256_castps_pd(T[4 * I + 3]);
+      U[4 * I] = _mm256_castpd_ps(_mm256_unpacklo_pd(A0, C0));
+      U[4 * I + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(A0, C0));
+      U[4 * I + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(B0, D0));
+      U[4 * I + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(B0, D0));
+    }
+#pragma GCC unroll 8
+    for (size_t K = 0; K < 8; ++K) {
+      if (K >= W)
+        break;
+      // Column K = 4l + k: lane l of U[k] (rows 0-3) and of U[4 + k] (rows 4-7).
+      const int L = int(K / 4), Kk = int(K % 4);
+      const __m128 Lo = L ? _mm256_extractf128_ps(U[Kk], 1) : _mm256_castps256_ps128(U[Kk]);
+      const __m128 Hi = L ? _mm256_extractf128_ps(U[4 + Kk], 1) : _mm256_castps256_ps128(U[4 + Kk]);
+      _mm_storeu_ps(Dst + (K0 + K) * MR, Lo);
+      _mm_storel_pi(reinterpret_cast<__m64 *>(Dst + (K0 + K) * MR + 4), Hi);
+    }
+  }
+}
+
 } // namespace
 
-extern const IsaTable Avx2Table = {"avx2", 1, MR, NR, kernel, kernelAOff};
+extern const IsaTable Avx2Table = {"avx2", 1, MR, NR, kernel, kernelAOff, packRows};
 
 } // namespace optima_v2::native::gemm

@@ -223,8 +223,27 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
   Fn(K, A, B, NR, AOff, C, Ldc, N, &Pm);
 }
 
+// 16 depth steps at a time: Rows rows of 16 floats (the rest zero) transposed in registers,
+// each step's MR floats in one masked store.
+void packRows(const float *A, size_t Lda, size_t Rows, size_t Kc, float *Dst) {
+  constexpr __mmask16 Out = (1u << MR) - 1;
+  for (size_t K0 = 0; K0 < Kc; K0 += 16) {
+    const size_t W = Kc - K0 < 16 ? Kc - K0 : 16;
+    const __mmask16 In = W == 16 ? __mmask16(0xFFFF) : __mmask16((1u << W) - 1);
+    __m512 X[16];
+#pragma GCC unroll 16
+    for (size_t R = 0; R < 16; ++R)
+      X[R] = R < Rows ? _mm512_maskz_loadu_ps(In, A + R * Lda + K0) : _mm512_setzero_ps();
+    transpose16(X);
+#pragma GCC unroll 16
+    for (size_t K = 0; K < 16; ++K)
+      if (K < W)
+        _mm512_mask_storeu_ps(Dst + (K0 + K) * MR, Out, X[K]);
+  }
+}
+
 } // namespace
 
-extern const IsaTable Avx512Table = {"avx512", 2, MR, NR, kernel, kernelAOff};
+extern const IsaTable Avx512Table = {"avx512", 2, MR, NR, kernel, kernelAOff, packRows};
 
 } // namespace optima_v2::native::gemm

@@ -91,6 +91,6 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
 
 } // namespace
 
-extern const IsaTable GenericTable = {"generic", 0, MR, NR, kernel, kernelAOff};
+extern const IsaTable GenericTable = {"generic", 0, MR, NR, kernel, kernelAOff, nullptr};
 
 } // namespace optima_v2::native::gemm
