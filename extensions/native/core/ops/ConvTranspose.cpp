@@ -1,6 +1,6 @@
 // ConvTranspose (ONNX): 1 to 6 spatial dims, groups, strides, dilations, pads, output_padding,
 // output_shape and auto_pad. Per image and group: Col = W_g^T * X_g through the GEMM (weights
-// pre-transposed at load when constant), then col2im scatter-adds Col into the output planes.
+// pre-packed at load when constant), then col2im scatter-adds Col into the output planes.
 // F32/F64 compute in their own type; F16/BF16 in float. Optional fused activation (Epilogue.h)
 // applied per output plane right after its scatter.
 #include "../OpRegistry.h"
@@ -47,8 +47,16 @@ public:
         if constexpr (!std::is_same_v<E, bool>)
           convertArray(static_cast<const E *>(WI.Data), Plain.data(), WI.Elements);
       });
-      ConstWT.resize(Plain.size());
-      for (size_t Gi = 0; Gi < G.Groups; ++Gi)
+      if constexpr (std::is_same_v<C, float>) {
+        // Packed once here in the GEMM's A layout: op(A) = W_g^T, read transposed from W.
+        PackedWT.resize(G.Groups);
+        for (size_t Gi = 0; Gi < G.Groups; ++Gi)
+          PackedWT[Gi].pack(ColRows, G.GroupChannels, /*TransA=*/true,
+                            Plain.data() + Gi * G.GroupChannels * ColRows, ColRows);
+      } else {
+        ConstWT.resize(Plain.size());
+      }
+      for (size_t Gi = 0; Gi < G.Groups && !ConstWT.empty(); ++Gi)
         for (size_t Ci = 0; Ci < G.GroupChannels; ++Ci)
           for (size_t R = 0; R < ColRows; ++R)
             ConstWT[(Gi * ColRows + R) * G.GroupChannels + Ci] =
@@ -78,13 +86,13 @@ public:
     S *PY = Ctx.tensor<S>(Y);
     std::byte *Scratch = Ctx.Scratch;
     if constexpr (!Staged) {
-      compute(Ctx, PX, ConstWT.empty() ? PW : nullptr, PB, PY, Scratch);
+      compute(Ctx, PX, constantW() ? nullptr : PW, PB, PY, Scratch);
     } else {
       C *XC = reinterpret_cast<C *>(Scratch + XOffset);
       C *YC = reinterpret_cast<C *>(Scratch + YOffset);
       convertArray(PX, XC, XElems);
       C *WC = nullptr;
-      if (ConstWT.empty()) {
+      if (!constantW()) {
         WC = reinterpret_cast<C *>(Scratch + WOffset);
         convertArray(PW, WC, WElems);
       }
@@ -103,6 +111,8 @@ public:
   }
 
 private:
+  bool constantW() const { return !ConstWT.empty() || !PackedWT.empty(); }
+
   // PlainW: W in its ONNX layout when not pre-transposed (nullptr otherwise).
   void compute(const KernelContext &Ctx, const C *PX, const C *PlainW, const C *PB, C *PY,
                std::byte *Scratch) const {
@@ -125,9 +135,15 @@ private:
     for (size_t N = 0; N < G.Batch; ++N) {
       for (size_t Gi = 0; Gi < G.Groups; ++Gi) {
         const C *In = PX + (N * G.Channels + Gi * G.GroupChannels) * G.InPlane;
-        const C *A = PlainW ? PlainW + Gi * G.GroupChannels * ColRows
-                            : ConstWT.data() + Gi * ColRows * G.GroupChannels;
-        gemmAny<C>(Shape, A, In, false, Col, &Ctx);
+        if constexpr (std::is_same_v<C, float>) {
+          if (!PackedWT.empty())
+            sgemmPackedA(Shape, 1.0f, PackedWT[Gi], In, 0.0f, Col, &Ctx);
+        }
+        if (PackedWT.empty()) {
+          const C *A = PlainW ? PlainW + Gi * G.GroupChannels * ColRows
+                              : ConstWT.data() + Gi * ColRows * G.GroupChannels;
+          gemmAny<C>(Shape, A, In, false, Col, &Ctx);
+        }
         C *Out = PY + (N * G.Filters + Gi * G.GroupFilters) * G.OutPlane;
         size_t Grain = std::max<size_t>(
             1, (size_t(1) << 14) / std::max<size_t>(1, G.InPlane * G.KernelSize));
@@ -162,7 +178,8 @@ private:
   ScratchLayout Layout;
   size_t ColOffset = 0, XOffset = 0, YOffset = 0, WOffset = 0, BOffset = 0;
   size_t XElems = 0, YElems = 0, WElems = 0;
-  std::vector<C> ConstWT, ConstB;
+  std::vector<C> ConstWT, ConstB; // ConstWT: constant W_g^T per group, double compute only
+  std::vector<PackedA> PackedWT;   // constant W_g^T per group, float compute
 };
 
 std::unique_ptr<Kernel> makeConvTranspose(const NodeContext &Ctx) {
