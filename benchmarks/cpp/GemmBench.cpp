@@ -226,7 +226,7 @@ int main(int Argc, char **Argv) {
       MinSeconds = std::atof(Argv[I + 1]);
     } else if (!std::strcmp(Argv[I], "--isa")) {
       bool Ok = false;
-      for (nat::GemmIsa Isa : {nat::GemmIsa::Generic, nat::GemmIsa::Avx2, nat::GemmIsa::Avx512})
+      for (nat::GemmIsa Isa : nat::AllGemmIsas)
         if (!std::strcmp(Argv[I + 1], nat::gemmIsaName(Isa)))
           Ok = nat::setGemmIsa(Isa);
       if (!Ok) {

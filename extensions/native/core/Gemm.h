@@ -188,9 +188,12 @@ void sgemmPackedARows(const GemmShape &S, const PackedA &A, const BRowTable &B, 
 size_t packedGemmBytes();
 
 // Microkernel families. The active one is the best the CPU supports, or the one named by the
-// environment variable OPTIMA_V2_NATIVE_ISA=generic|avx2|avx512 (read once; an unknown or
-// unsupported value falls back to the best available).
-enum class GemmIsa { Generic, Avx2, Avx512 };
+// environment variable OPTIMA_V2_NATIVE_ISA=generic|avx2|avx512|neon (read once; an unknown or
+// unsupported value falls back to the best available). Neon: AArch64 builds only.
+enum class GemmIsa { Generic, Avx2, Avx512, Neon };
+// Every family, supported here or not (for loops over them).
+inline constexpr GemmIsa AllGemmIsas[] = {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512,
+                                          GemmIsa::Neon};
 bool gemmIsaSupported(GemmIsa Isa);
 GemmIsa activeGemmIsa();
 // Column width (NR) of the active microkernel's tile: callers shaping products around it.

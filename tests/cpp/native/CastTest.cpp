@@ -69,7 +69,7 @@ TEST(NativeCast, LargeTensorOnThreads) {
     ASSERT_EQ(Y[I], std::trunc(X[I])) << X[I];
   auto H = runNode("Cast", {{"F32", S, X}}, "F16", S, {attrInt("to", 10)}, 4);
   for (size_t I = 0; I < X.size(); ++I)
-    ASSERT_EQ(H[I], double(_Float16(float(X[I])))) << X[I];
+    ASSERT_EQ(H[I], double(TestHalf(float(X[I])))) << X[I];
 }
 
 TEST(NativeCast, EdgeRules) {
@@ -92,7 +92,7 @@ TEST(NativeCast, EdgeRules) {
   auto H = runNode("Cast", {{"F32", {4}, {70000, 1e-9, 0.1, NaN}}}, "F16", {4}, {attrInt("to", 10)});
   EXPECT_EQ(H[0], Inf);
   EXPECT_EQ(H[1], 0);
-  EXPECT_EQ(H[2], double(_Float16(0.1f)));
+  EXPECT_EQ(H[2], double(TestHalf(0.1f)));
   EXPECT_TRUE(std::isnan(H[3]));
   // BOOL bytes other than 0/1 count as true.
   GraphSpec G;

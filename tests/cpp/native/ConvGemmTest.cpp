@@ -136,15 +136,14 @@ const std::vector<Case> &cases() {
 }
 
 template <typename Fn> void forEachIsa(const Fn &Body) {
-  nat::GemmIsa Saved = nat::activeGemmIsa();
-  for (nat::GemmIsa I : {nat::GemmIsa::Generic, nat::GemmIsa::Avx2, nat::GemmIsa::Avx512}) {
+  RestoreGemmIsa Restore;
+  for (nat::GemmIsa I : nat::AllGemmIsas) {
     if (!nat::gemmIsaSupported(I))
       continue;
     ASSERT_TRUE(nat::setGemmIsa(I));
     SCOPED_TRACE(nat::gemmIsaName(I));
     Body();
   }
-  nat::setGemmIsa(Saved);
 }
 
 } // namespace
@@ -206,9 +205,9 @@ TEST(NativeConvGemm, LargeIm2ColDefaultThreshold) {
 // Weights packed for one ISA keep working after another becomes active (each pack remembers its
 // microkernel family).
 TEST(NativeConvGemm, PackedWeightsSurviveIsaSwitch) {
-  nat::GemmIsa Saved = nat::activeGemmIsa();
+  RestoreGemmIsa Restore;
   // An im2col/shifted-rows shape and a row-bands one (150 filters: slivers of the loading ISA's
-  // width, split over 2 threads), each loaded under the narrowest and the widest ISA.
+  // width, split over 2 threads), each loaded and run under every ISA the CPU has.
   const Case Cases[] = {{"switch", {1, 4, 9, 10}, {7, 4, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}},
                         {"switch, row bands", {1, 8, 7, 7}, {150, 8, 3, 3}, true, 1, {}, {}, {1, 1, 1, 1}}};
   for (const Case &C : Cases) {
@@ -221,12 +220,12 @@ TEST(NativeConvGemm, PackedWeightsSurviveIsaSwitch) {
     G.tensor("x", C.X).tensor("y", Out).input("x").output("y");
     G.constantF32("w", C.W, W).constantF32("b", {C.W[0]}, B);
     G.node("conv", "Conv", {"x", "w", "b"}, {"y"}, {attrInts("pads", {1, 1, 1, 1})});
-    for (nat::GemmIsa LoadIsa : {nat::GemmIsa::Generic, nat::GemmIsa::Avx512}) {
+    for (nat::GemmIsa LoadIsa : nat::AllGemmIsas) {
       if (!nat::setGemmIsa(LoadIsa))
         continue;
       TempDir Dir;
       auto Graph = load(G, Dir);
-      for (nat::GemmIsa I : {nat::GemmIsa::Avx512, nat::GemmIsa::Avx2, nat::GemmIsa::Generic}) {
+      for (nat::GemmIsa I : nat::AllGemmIsas) {
         if (!nat::setGemmIsa(I))
           continue;
         std::vector<float> Y = fromBytes<float>(run(*Graph, {toBytes(X)}, 2)[0]);
@@ -238,7 +237,6 @@ TEST(NativeConvGemm, PackedWeightsSurviveIsaSwitch) {
       }
     }
   }
-  nat::setGemmIsa(Saved);
 }
 
 // Constant conv weights are packed once at load and counted with the other packed GEMM operands.

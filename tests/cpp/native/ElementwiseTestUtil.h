@@ -1,5 +1,5 @@
 // Shared helpers of the elementwise-family tests: values of any element type carried as double,
-// encoded/decoded with conversions written here (F16 through the compiler's _Float16, BF16 by
+// encoded/decoded with conversions written here (F16 through the compiler's half type, BF16 by
 // rounding the significand with frexp), a naive broadcasting reference, and graph runners.
 #pragma once
 
@@ -10,6 +10,14 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+
+// The compiler's IEEE half type: _Float16 (x86-64 GCC 12+, Clang), or on AArch64 compilers whose
+// C++ lacks it (GCC 12) the ARM storage type __fp16, which converts the same way.
+#if defined(__aarch64__) && !defined(__clang__) && defined(__GNUC__) && __GNUC__ < 13
+using TestHalf = __fp16;
+#else
+using TestHalf = _Float16;
+#endif
 #include <string>
 #include <vector>
 
@@ -55,7 +63,7 @@ inline double roundTo(const std::string &T, double V) {
   if (T == "F32")
     return double(float(V));
   if (T == "F16")
-    return double(_Float16(V));
+    return double(TestHalf(V));
   if (T == "BF16")
     return double(roundBF16(float(V)));
   if (T == "BOOL")
@@ -71,7 +79,7 @@ inline Bytes encode(const std::string &T, const std::vector<double> &V) {
     double X = V[I];
     if (T == "F32") Put(float(X));
     else if (T == "F64") Put(X);
-    else if (T == "F16") Put(_Float16(X));
+    else if (T == "F16") Put(TestHalf(X));
     else if (T == "BF16") {
       float F = roundBF16(float(X));
       uint32_t Bits;
@@ -101,7 +109,7 @@ inline std::vector<double> decode(const std::string &T, const Bytes &B) {
     };
     if (T == "F32") V[I] = Get(float());
     else if (T == "F64") V[I] = Get(double());
-    else if (T == "F16") V[I] = Get(_Float16());
+    else if (T == "F16") V[I] = Get(TestHalf());
     else if (T == "BF16") {
       uint16_t H;
       std::memcpy(&H, P, 2);

@@ -15,6 +15,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <vector>
@@ -155,7 +156,7 @@ void runCase(const Case &T, Mode How, const nat::Epilogue *Ep, uint32_t Seed) {
 
 std::vector<nat::GemmIsa> supportedIsas() {
   std::vector<nat::GemmIsa> Out;
-  for (nat::GemmIsa I : {nat::GemmIsa::Generic, nat::GemmIsa::Avx2, nat::GemmIsa::Avx512})
+  for (nat::GemmIsa I : nat::AllGemmIsas)
     if (nat::gemmIsaSupported(I))
       Out.push_back(I);
   return Out;
@@ -163,14 +164,13 @@ std::vector<nat::GemmIsa> supportedIsas() {
 
 // Runs Body once per supported ISA, restoring the active one afterwards.
 template <typename Fn> void forEachIsa(const Fn &Body) {
-  nat::GemmIsa Saved = nat::activeGemmIsa();
+  RestoreGemmIsa Restore;
   for (nat::GemmIsa I : supportedIsas()) {
     ASSERT_TRUE(nat::setGemmIsa(I));
     ASSERT_EQ(nat::activeGemmIsa(), I);
     SCOPED_TRACE(nat::gemmIsaName(I));
     Body();
   }
-  nat::setGemmIsa(Saved);
 }
 
 } // namespace
@@ -181,9 +181,18 @@ TEST(NativeSgemm, IsaSelection) {
   EXPECT_FALSE(nat::setGemmIsa(nat::GemmIsa(42))); // unknown: refused, nothing changes
   EXPECT_TRUE(nat::gemmIsaSupported(nat::activeGemmIsa()));
   EXPECT_STREQ(nat::gemmIsaName(nat::GemmIsa::Avx512), "avx512");
+  EXPECT_STREQ(nat::gemmIsaName(nat::GemmIsa::Neon), "neon");
 #if defined(__x86_64__)
   EXPECT_EQ(nat::gemmIsaSupported(nat::GemmIsa::Avx2),
             __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+  EXPECT_FALSE(nat::gemmIsaSupported(nat::GemmIsa::Neon));
+#elif defined(__aarch64__)
+  // NEON is part of every AArch64 CPU: its kernel is the default unless the environment picks.
+  EXPECT_TRUE(nat::gemmIsaSupported(nat::GemmIsa::Neon));
+  EXPECT_FALSE(nat::gemmIsaSupported(nat::GemmIsa::Avx2));
+  if (!std::getenv("OPTIMA_V2_NATIVE_ISA")) {
+    EXPECT_EQ(nat::activeGemmIsa(), nat::GemmIsa::Neon);
+  }
 #endif
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "OptimaV2/Native/NativeGraph.h"
+#include "Gemm.h"
 
 #include <cstdint>
 #include <cstring>
@@ -111,5 +112,12 @@ size_t elementCount(const Shape &S);
 // Loads the spec expecting a NativeError with Status whose message contains every fragment.
 void expectLoadError(const GraphSpec &Spec, OptimaStatus Status,
                      const std::vector<std::string> &Fragments);
+
+// Puts the GEMM family active at construction back when the scope ends, also when an ASSERT
+// leaves it early (a later test would otherwise run under the family a failed one switched to).
+struct RestoreGemmIsa {
+  optima_v2::native::GemmIsa Saved = optima_v2::native::activeGemmIsa();
+  ~RestoreGemmIsa() { optima_v2::native::setGemmIsa(Saved); }
+};
 
 } // namespace native_test

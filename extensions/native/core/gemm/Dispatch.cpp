@@ -19,11 +19,17 @@ const gemm::IsaTable &tableFor(GemmIsa Isa) {
   if (Isa == GemmIsa::Avx2)
     return gemm::Avx2Table;
 #endif
+#if defined(OPTIMA_V2_GEMM_NEON)
+  if (Isa == GemmIsa::Neon)
+    return gemm::NeonTable;
+#endif
   (void)Isa;
   return gemm::GenericTable;
 }
 
 GemmIsa bestIsa() {
+  if (gemmIsaSupported(GemmIsa::Neon))
+    return GemmIsa::Neon;
   if (gemmIsaSupported(GemmIsa::Avx512))
     return GemmIsa::Avx512;
   if (gemmIsaSupported(GemmIsa::Avx2))
@@ -34,7 +40,7 @@ GemmIsa bestIsa() {
 GemmIsa initialIsa() {
   const char *Env = std::getenv("OPTIMA_V2_NATIVE_ISA");
   if (Env) {
-    for (GemmIsa I : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512})
+    for (GemmIsa I : AllGemmIsas)
       if (std::strcmp(Env, gemmIsaName(I)) == 0 && gemmIsaSupported(I))
         return I;
   }
@@ -58,6 +64,10 @@ bool gemmIsaSupported(GemmIsa Isa) {
   case GemmIsa::Avx512:
     return simd::cpuHasIsa(simd::Isa::Avx512);
 #endif
+#if defined(OPTIMA_V2_GEMM_NEON)
+  case GemmIsa::Neon: // part of every AArch64 CPU
+    return true;
+#endif
   default:
     return false;
   }
@@ -69,6 +79,8 @@ const char *gemmIsaName(GemmIsa Isa) {
     return "avx2";
   case GemmIsa::Avx512:
     return "avx512";
+  case GemmIsa::Neon:
+    return "neon";
   default:
     return "generic";
   }

@@ -69,6 +69,9 @@ extern const IsaTable GenericTable;
 extern const IsaTable Avx2Table;
 extern const IsaTable Avx512Table;
 #endif
+#if defined(OPTIMA_V2_GEMM_NEON)
+extern const IsaTable NeonTable;
+#endif
 
 // The table sgemm uses now (Dispatch.cpp).
 const IsaTable &activeTable();
