@@ -94,10 +94,17 @@ void registerInterpreterExit(py::module_ &M);
 py::dtype toDtype(rt::ElementType Type);
 // Checks that Object is an ndarray, a buffer-protocol object or a DLPack producer (else TypeError;
 // non-ndarrays are viewed through numpy without a copy) with at most 8 dims, C-contiguous and of the
-// tensor's shape (ValueError) and dtype (TypeError). What names the destination in messages
-// ("input 'input_1'").
-py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const std::string &What);
-// Copies a checked array into the tensor (GIL released during the copy).
+// tensor's shape (ValueError) and dtype (TypeError). Messages name the destination as Role and the
+// tensor's name ("input 'input_1'").
+py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const char *Role);
+// "Role 'name'", built only for a message.
+struct TensorLabel {
+  const char *Role;
+  const rt::Tensor &Tensor;
+  std::string str() const;
+};
+// Copies a checked array into the tensor (GIL released during copies of CopyWithGilBytes and more).
+inline constexpr size_t CopyWithGilBytes = size_t(64) << 10;
 void copyCheckedArray(rt::Tensor &Tensor, const py::array &Array);
 // A fresh ndarray holding a copy of the tensor's data.
 py::array tensorToNumpy(rt::Tensor &Tensor);

@@ -127,8 +127,6 @@ py::list tensorList(std::vector<rt::Tensor> Tensors, const py::handle &Owner) {
   return Result;
 }
 
-std::string inputLabel(const rt::Tensor &T) { return "input '" + T.getName() + "'"; }
-
 void setInputs(PyInferRequest &Self, const py::handle &Inputs) {
   rt::InferRequest &Req = Self.Req;
   uint32_t Count = Req.getInputTensorCount();
@@ -139,7 +137,7 @@ void setInputs(PyInferRequest &Self, const py::handle &Inputs) {
       throw py::value_error("set_inputs: a single array was given but the model has " +
                             std::to_string(Count) + " inputs; pass a sequence or a dict");
     rt::Tensor T = Req.getInputTensor(0u);
-    Work.emplace_back(T, checkArrayForTensor(T, Inputs, inputLabel(T)));
+    Work.emplace_back(T, checkArrayForTensor(T, Inputs, "input"));
   } else if (py::isinstance<py::dict>(Inputs)) {
     for (auto Item : py::reinterpret_borrow<py::dict>(Inputs)) {
       rt::Tensor T;
@@ -151,7 +149,7 @@ void setInputs(PyInferRequest &Self, const py::handle &Inputs) {
         throw py::type_error("set_inputs: dict keys must be input names (str) or indices (int), got " +
                              typeName(Item.first));
       }
-      Work.emplace_back(T, checkArrayForTensor(T, Item.second, inputLabel(T)));
+      Work.emplace_back(T, checkArrayForTensor(T, Item.second, "input"));
     }
   } else if (py::isinstance<py::sequence>(Inputs) && !py::isinstance<py::str>(Inputs) &&
              !py::isinstance<py::bytes>(Inputs)) {
@@ -161,7 +159,7 @@ void setInputs(PyInferRequest &Self, const py::handle &Inputs) {
                             std::to_string(Count) + " inputs");
     for (uint32_t I = 0; I < Count; ++I) {
       rt::Tensor T = Req.getInputTensor(I);
-      Work.emplace_back(T, checkArrayForTensor(T, Seq[I], inputLabel(T)));
+      Work.emplace_back(T, checkArrayForTensor(T, Seq[I], "input"));
     }
   } else {
     throw py::type_error("set_inputs: expected a numpy.ndarray, a sequence of them or a dict, got " +

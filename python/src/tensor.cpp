@@ -104,9 +104,24 @@ py::dtype toDtype(rt::ElementType Type) {
   return py::dtype::from_args(Module.attr(Name));
 }
 
-py::array asArray(const py::handle &Object, const std::string &What) {
+namespace {
+
+// toDtype's answer, made once per element type and kept for the process: set_inputs checks a
+// dtype on every call, and building one from its format string costs more than the check.
+py::dtype cachedDtype(rt::ElementType Type) {
+  static PyObject *Cache[256] = {}; // written with the GIL held; never released (process life)
+  const auto Index = static_cast<size_t>(Type);
+  if (Index >= sizeof(Cache) / sizeof(Cache[0]))
+    return toDtype(Type);
+  if (!Cache[Index])
+    Cache[Index] = toDtype(Type).release().ptr();
+  return py::reinterpret_borrow<py::dtype>(Cache[Index]);
+}
+
+py::array asArray(const py::handle &Object, const TensorLabel &Label) {
   if (py::isinstance<py::array>(Object))
     return py::reinterpret_borrow<py::array>(Object);
+  const std::string What = Label.str();
   // Our own tensors: the typed view (the buffer protocol shows low-precision types as uint8).
   if (py::isinstance<rt::Tensor>(Object))
     return Object.attr("__array__")();
@@ -130,35 +145,45 @@ py::array asArray(const py::handle &Object, const std::string &What) {
                        "DLPack, got " + typeName(Object));
 }
 
-py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const std::string &What) {
-  py::array Array = asArray(Object, What);
+} // namespace
+
+std::string TensorLabel::str() const { return std::string(Role) + " '" + Tensor.getName() + "'"; }
+
+py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const char *Role) {
+  // Messages (label, shapes as text) are built only on a mismatch: this runs on every set_inputs.
+  const TensorLabel Label{Role, Tensor};
+  py::array Array = asArray(Object, Label);
   const rt::Shape &Shape = Tensor.getShape();
-  auto ArrayShape = py::tuple(Array.attr("shape"));
-  auto ShapeText = py::repr(ArrayShape).cast<std::string>();
   if (Array.ndim() > static_cast<py::ssize_t>(rt::Shape::MaxDimensions))
-    throw py::value_error(What + ": array has " + std::to_string(Array.ndim()) +
+    throw py::value_error(Label.str() + ": array has " + std::to_string(Array.ndim()) +
                           " dimensions, at most " + std::to_string(rt::Shape::MaxDimensions) +
                           " are supported");
-  py::dtype Expected = toDtype(Tensor.getType());
+  py::dtype Expected = cachedDtype(Tensor.getType());
   if (!Array.dtype().equal(Expected))
-    throw py::type_error(What + ": array dtype " + std::string(py::str(Array.dtype())) +
+    throw py::type_error(Label.str() + ": array dtype " + std::string(py::str(Array.dtype())) +
                          " does not match the tensor type " + std::string(rt::toString(Tensor.getType())) +
                          " (numpy " + std::string(py::str(Expected)) + ")");
   if (!(Array.flags() & py::array::c_style))
-    throw py::value_error(What + ": array is not C-contiguous (row-major); use numpy.ascontiguousarray");
+    throw py::value_error(Label.str() + ": array is not C-contiguous (row-major); use numpy.ascontiguousarray");
   bool SameShape = static_cast<size_t>(Array.ndim()) == Shape.getDimensionSize();
   for (size_t I = 0; SameShape && I < Shape.getDimensionSize(); ++I)
     SameShape = static_cast<size_t>(Array.shape(static_cast<py::ssize_t>(I))) == Shape[I];
   if (!SameShape)
-    throw py::value_error(What + ": array shape " + ShapeText + " does not match the tensor shape " +
-                          shapeText(Shape));
+    throw py::value_error(Label.str() + ": array shape " +
+                          py::repr(py::tuple(Array.attr("shape"))).cast<std::string>() +
+                          " does not match the tensor shape " + shapeText(Shape));
   return Array;
 }
 
 void copyCheckedArray(rt::Tensor &Tensor, const py::array &Array) {
   const void *Source = Array.data();
   size_t Bytes = static_cast<size_t>(Array.nbytes());
-  // The caller keeps the array referenced while the GIL is released.
+  // Large copies let other Python threads run; a small one costs less than releasing the GIL
+  // (the caller keeps the array referenced meanwhile).
+  if (Bytes < CopyWithGilBytes) {
+    Tensor.copyFrom(Source, Bytes);
+    return;
+  }
   py::gil_scoped_release NoGil;
   Tensor.copyFrom(Source, Bytes);
 }
@@ -186,7 +211,7 @@ void registerTensor(py::module_ &M) {
                          "ml_dtypes view.")
       .def("copy_from",
            [](rt::Tensor &T, const py::handle &Object) {
-             copyCheckedArray(T, checkArrayForTensor(T, Object, "tensor '" + T.getName() + "'"));
+             copyCheckedArray(T, checkArrayForTensor(T, Object, "tensor"));
            },
            py::arg("array"),
            "Copy a C-contiguous array of exactly the tensor's shape and dtype into the tensor: an "

@@ -33,6 +33,21 @@ def test_set_inputs_list_matches_numpy(model, rng):
     assert_close(outputs[0], sample_reference(*inputs))
 
 
+def test_set_inputs_errors_name_the_input_and_write_nothing(model, rng):
+    req = model.create_request()
+    a, b = random_sample_inputs(rng)
+    req.set_inputs((a, b))
+    first, second = (req.get_input_tensor(i).name for i in range(2))
+    with pytest.raises(TypeError, match=f"input '{second}': array dtype float64 does not match the tensor type F32"):
+        req.set_inputs((a + 1, b.astype(np.float64)))
+    with pytest.raises(ValueError, match=rf"input '{first}': array shape \(2, 3\) does not match the tensor shape"):
+        req.set_inputs({first: np.zeros((2, 3), np.float32), second: b})
+    with pytest.raises(TypeError, match=f"input '{first}': expected a numpy.ndarray .*got list"):
+        req.set_inputs([[1.0], b])
+    run(req)  # the first, valid call's inputs are intact
+    assert_close(req.get_outputs()[0], sample_reference(a, b))
+
+
 def test_set_inputs_tuple_and_dict_by_name_and_index(model, rng):
     req = model.create_request()
     a, b = random_sample_inputs(rng)

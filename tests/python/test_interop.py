@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import gc
+import re
 import weakref
 
 import ml_dtypes
@@ -204,15 +205,16 @@ def test_copy_from_keeps_strict_checks(tmp_path):
     model = rt.Context().load_model(str(write_unary_model(tmp_path / "m", "Identity", "F32", (4,))))
     tensor = model.create_request().get_input_tensor(0)
     before = tensor.to_numpy()
-    with pytest.raises(TypeError, match="array dtype float64 does not match the tensor type F32"):
+    label = re.escape(f"tensor '{tensor.name}': ")
+    with pytest.raises(TypeError, match=label + "array dtype float64 does not match the tensor type F32"):
         tensor.copy_from(array.array("d", [1, 2, 3, 4]))
     with pytest.raises(TypeError, match="array dtype uint8 does not match"):
         tensor.copy_from(bytearray(16))  # right size, wrong dtype
-    with pytest.raises(ValueError, match=r"array shape \(3,\) does not match the tensor shape \(4,\)"):
+    with pytest.raises(ValueError, match=label + r"array shape \(3,\) does not match the tensor shape \(4,\)"):
         tensor.copy_from(array.array("f", [1, 2, 3]))
     with pytest.raises(ValueError, match="not C-contiguous"):
         tensor.copy_from(memoryview(np.arange(8, dtype=np.float32))[::2])
-    with pytest.raises(TypeError, match="buffer protocol or DLPack, got list"):
+    with pytest.raises(TypeError, match=label + ".*buffer protocol or DLPack, got list"):
         tensor.copy_from([1.0, 2.0, 3.0, 4.0])
     assert np.array_equal(tensor.to_numpy(), before)  # nothing was written
 
