@@ -73,6 +73,16 @@ extern const IsaTable Avx512Table;
 extern const IsaTable NeonTable;
 #endif
 
+// A tile's end from accumulators in memory (row r at Acc + r * AccStride), in plain loops
+// (KernelGeneric.cpp, baseline flags: callable from any TU whose own flags are baseline too).
+// storeTile: C = Alpha * Acc + Beta * C (C not read when Beta is 0), then End's bias and clamp,
+// as MicroKernel. storeTileTransposed: C[n * Ldc + r] with End's column bias, residual and
+// clamp, as MicroKernelAOff.
+void storeTile(const float *Acc, size_t AccStride, float *C, size_t Ldc, size_t M, size_t N,
+               float Alpha, float Beta, const TileEnd *End);
+void storeTileTransposed(const float *Acc, size_t AccStride, float *C, size_t Ldc, size_t M,
+                         size_t N, const TileEnd *End);
+
 // The table sgemm uses now (Dispatch.cpp).
 const IsaTable &activeTable();
 

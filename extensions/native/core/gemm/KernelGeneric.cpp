@@ -22,21 +22,7 @@ void tile(size_t K, const float *Ap, const float *B, size_t BStride, const size_
         Acc[R][J] += Av * Bk[J];
     }
   }
-  for (int R = 0; R < Rows; ++R) {
-    float *Cp = C + size_t(R) * Ldc;
-    if (Beta == 0.0f)
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] = Alpha * Acc[R][J];
-    else
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] = Alpha * Acc[R][J] + Beta * Cp[J];
-    if (End && End->Bias)
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] += End->Bias[R];
-    if (End && End->Clamp)
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] = Cp[J] < End->Lo ? End->Lo : Cp[J] > End->Hi ? End->Hi : Cp[J];
-  }
+  storeTile(&Acc[0][0], NR, C, Ldc, Rows, N, Alpha, Beta, End);
 }
 
 void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const size_t *Off,
@@ -76,9 +62,36 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
         Carry[R * NR + J] = Acc[R][J];
     return;
   }
+  storeTileTransposed(&Acc[0][0], NR, C, Ldc, M, N, End);
+}
+
+} // namespace
+
+void storeTile(const float *Acc, size_t AccStride, float *C, size_t Ldc, size_t M, size_t N,
+               float Alpha, float Beta, const TileEnd *End) {
+  for (size_t R = 0; R < M; ++R) {
+    float *Cp = C + R * Ldc;
+    const float *Ar = Acc + R * AccStride;
+    if (Beta == 0.0f) // C is not read: it may hold anything, NaN included
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] = Alpha * Ar[J];
+    else
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] = Alpha * Ar[J] + Beta * Cp[J];
+    if (End && End->Bias)
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] += End->Bias[R];
+    if (End && End->Clamp)
+      for (size_t J = 0; J < N; ++J)
+        Cp[J] = Cp[J] < End->Lo ? End->Lo : Cp[J] > End->Hi ? End->Hi : Cp[J];
+  }
+}
+
+void storeTileTransposed(const float *Acc, size_t AccStride, float *C, size_t Ldc, size_t M,
+                         size_t N, const TileEnd *End) {
   for (size_t J = 0; J < N; ++J)
     for (size_t R = 0; R < M; ++R) {
-      float X = Acc[R][J];
+      float X = Acc[R * AccStride + J];
       if (End && End->Bias)
         X += End->Bias[J];
       if (End && End->Residual)
@@ -88,8 +101,6 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
       C[J * Ldc + R] = X;
     }
 }
-
-} // namespace
 
 extern const IsaTable GenericTable = {"generic", 0, MR, NR, kernel, kernelAOff, nullptr};
 

@@ -1,8 +1,8 @@
 // AArch64 NEON microkernel: up to 6 rows x 16 columns of C in 24 q-register accumulators; per
 // k step four B vectors and six packed A values (two q loads, used lane by lane) feed 24 FMAs.
-// The tiles' ends (Alpha/Beta, bias, residual, clamp, carry, transposed stores) run on a copy of
-// the accumulators in memory: a few hundred operations per tile against 24 * K FMAs, and the
-// same plain loops as the portable kernel. Only built for AArch64, where NEON is mandatory.
+// The tiles' ends (Alpha/Beta, bias, residual, clamp, transposed stores) run on a copy of the
+// accumulators in memory: a few hundred operations per tile against 24 * K FMAs, in the portable
+// kernel's loops (storeTile / storeTileTransposed). Only built for AArch64, where NEON is mandatory.
 #include "GemmKernels.h"
 
 #include <arm_neon.h>
@@ -90,22 +90,7 @@ void kernel(size_t K, const float *Ap, const float *B, size_t BStride, const siz
     accumulateRows<Via::Off>(M, K, Ap, B, BStride, Off, 1, nullptr, Acc);
   else
     accumulateRows<Via::Packed>(M, K, Ap, B, BStride, nullptr, 1, nullptr, Acc);
-  for (size_t R = 0; R < M; ++R) {
-    float *Cp = C + R * Ldc;
-    const float *Ar = Acc + R * NR;
-    if (Beta == 0.0f) // C is not read: it may hold anything, NaN included
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] = Alpha * Ar[J];
-    else
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] = Alpha * Ar[J] + Beta * Cp[J];
-    if (End && End->Bias)
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] += End->Bias[R];
-    if (End && End->Clamp)
-      for (size_t J = 0; J < N; ++J)
-        Cp[J] = Cp[J] < End->Lo ? End->Lo : Cp[J] > End->Hi ? End->Hi : Cp[J];
-  }
+  storeTile(Acc, NR, C, Ldc, M, N, Alpha, Beta, End);
 }
 
 // Up to MR pixels x NR columns, stored transposed with a column bias (see MicroKernelAOff).
@@ -118,17 +103,7 @@ void kernelAOff(size_t K, const float *A, const size_t *AOff, size_t Step, const
   }
   alignas(16) float Acc[MR * NR];
   accumulateRows<Via::AOff>(M, K, A, B, NR, AOff, Step, Carry, Acc);
-  for (size_t J = 0; J < N; ++J)
-    for (size_t R = 0; R < M; ++R) {
-      float X = Acc[R * NR + J];
-      if (End && End->Bias)
-        X += End->Bias[J];
-      if (End && End->Residual)
-        X += End->Residual[J * Ldc + R];
-      if (End && End->Clamp)
-        X = X < End->Lo ? End->Lo : X > End->Hi ? End->Hi : X;
-      C[J * Ldc + R] = X;
-    }
+  storeTileTransposed(Acc, NR, C, Ldc, M, N, End);
 }
 
 } // namespace
