@@ -97,14 +97,7 @@ py::dtype toDtype(rt::ElementType Type);
 // tensor's shape (ValueError) and dtype (TypeError). Messages name the destination as Role and the
 // tensor's name ("input 'input_1'").
 py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const char *Role);
-// "Role 'name'", built only for a message.
-struct TensorLabel {
-  const char *Role;
-  const rt::Tensor &Tensor;
-  std::string str() const;
-};
-// Copies a checked array into the tensor (GIL released during copies of CopyWithGilBytes and more).
-inline constexpr size_t CopyWithGilBytes = size_t(64) << 10;
+// Copies a checked array into the tensor (GIL released during copies of 64 KiB and more).
 void copyCheckedArray(rt::Tensor &Tensor, const py::array &Array);
 // A fresh ndarray holding a copy of the tensor's data.
 py::array tensorToNumpy(rt::Tensor &Tensor);

@@ -106,6 +106,16 @@ py::dtype toDtype(rt::ElementType Type) {
 
 namespace {
 
+// "Role 'name'" naming a tensor in messages, built only for one.
+struct TensorLabel {
+  const char *Role;
+  const rt::Tensor &Tensor;
+  std::string str() const { return std::string(Role) + " '" + Tensor.getName() + "'"; }
+};
+
+// Copies smaller than this keep the GIL: handing it over costs more than the copy.
+constexpr size_t CopyWithGilBytes = size_t(64) << 10;
+
 // toDtype's answer, made once per element type and kept for the process: set_inputs checks a
 // dtype on every call, and building one from its format string costs more than the check.
 py::dtype cachedDtype(rt::ElementType Type) {
@@ -147,8 +157,6 @@ py::array asArray(const py::handle &Object, const TensorLabel &Label) {
 
 } // namespace
 
-std::string TensorLabel::str() const { return std::string(Role) + " '" + Tensor.getName() + "'"; }
-
 py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object, const char *Role) {
   // Messages (label, shapes as text) are built only on a mismatch: this runs on every set_inputs.
   const TensorLabel Label{Role, Tensor};
@@ -178,8 +186,7 @@ py::array checkArrayForTensor(const rt::Tensor &Tensor, const py::handle &Object
 void copyCheckedArray(rt::Tensor &Tensor, const py::array &Array) {
   const void *Source = Array.data();
   size_t Bytes = static_cast<size_t>(Array.nbytes());
-  // Large copies let other Python threads run; a small one costs less than releasing the GIL
-  // (the caller keeps the array referenced meanwhile).
+  // Large copies let other Python threads run (the caller keeps the array referenced meanwhile).
   if (Bytes < CopyWithGilBytes) {
     Tensor.copyFrom(Source, Bytes);
     return;

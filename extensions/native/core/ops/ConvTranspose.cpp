@@ -40,13 +40,13 @@ public:
     XElems = G.Batch * G.Channels * G.InPlane;
     YElems = G.Batch * G.Filters * G.OutPlane;
     if (WI.Where == Storage::Constant) {
-      // W [C, Mg*K] per group -> WT [G][Mg*K][Cg]: the GEMM reads A row-major.
       std::vector<C> Plain(WI.Elements);
       dispatchType(WI.Type, [&](auto Tag) {
         using E = typename decltype(Tag)::type;
         if constexpr (!std::is_same_v<E, bool>)
           convertArray(static_cast<const E *>(WI.Data), Plain.data(), WI.Elements);
       });
+      ConstW = true;
       if constexpr (std::is_same_v<C, float>) {
         // Packed once here in the GEMM's A layout: op(A) = W_g^T, read transposed from W.
         PackedWT.resize(G.Groups);
@@ -54,13 +54,14 @@ public:
           PackedWT[Gi].pack(ColRows, G.GroupChannels, /*TransA=*/true,
                             Plain.data() + Gi * G.GroupChannels * ColRows, ColRows);
       } else {
+        // W [C, Mg*K] per group -> WT [G][Mg*K][Cg]: the generic GEMM reads A row-major.
         ConstWT.resize(Plain.size());
+        for (size_t Gi = 0; Gi < G.Groups; ++Gi)
+          for (size_t Ci = 0; Ci < G.GroupChannels; ++Ci)
+            for (size_t R = 0; R < ColRows; ++R)
+              ConstWT[(Gi * ColRows + R) * G.GroupChannels + Ci] =
+                  Plain[(Gi * G.GroupChannels + Ci) * ColRows + R];
       }
-      for (size_t Gi = 0; Gi < G.Groups && !ConstWT.empty(); ++Gi)
-        for (size_t Ci = 0; Ci < G.GroupChannels; ++Ci)
-          for (size_t R = 0; R < ColRows; ++R)
-            ConstWT[(Gi * ColRows + R) * G.GroupChannels + Ci] =
-                Plain[(Gi * G.GroupChannels + Ci) * ColRows + R];
     } else if (Staged) {
       WOffset = Layout.add(WI.Elements * sizeof(C));
     }
@@ -86,13 +87,13 @@ public:
     S *PY = Ctx.tensor<S>(Y);
     std::byte *Scratch = Ctx.Scratch;
     if constexpr (!Staged) {
-      compute(Ctx, PX, constantW() ? nullptr : PW, PB, PY, Scratch);
+      compute(Ctx, PX, ConstW ? nullptr : PW, PB, PY, Scratch);
     } else {
       C *XC = reinterpret_cast<C *>(Scratch + XOffset);
       C *YC = reinterpret_cast<C *>(Scratch + YOffset);
       convertArray(PX, XC, XElems);
       C *WC = nullptr;
-      if (!constantW()) {
+      if (!ConstW) {
         WC = reinterpret_cast<C *>(Scratch + WOffset);
         convertArray(PW, WC, WElems);
       }
@@ -111,8 +112,6 @@ public:
   }
 
 private:
-  bool constantW() const { return !ConstWT.empty() || !PackedWT.empty(); }
-
   // PlainW: W in its ONNX layout when not pre-transposed (nullptr otherwise).
   void compute(const KernelContext &Ctx, const C *PX, const C *PlainW, const C *PB, C *PY,
                std::byte *Scratch) const {
@@ -135,15 +134,12 @@ private:
     for (size_t N = 0; N < G.Batch; ++N) {
       for (size_t Gi = 0; Gi < G.Groups; ++Gi) {
         const C *In = PX + (N * G.Channels + Gi * G.GroupChannels) * G.InPlane;
-        if constexpr (std::is_same_v<C, float>) {
-          if (!PackedWT.empty())
-            sgemmPackedA(Shape, 1.0f, PackedWT[Gi], In, 0.0f, Col, &Ctx);
-        }
-        if (PackedWT.empty()) {
-          const C *A = PlainW ? PlainW + Gi * G.GroupChannels * ColRows
-                              : ConstWT.data() + Gi * ColRows * G.GroupChannels;
-          gemmAny<C>(Shape, A, In, false, Col, &Ctx);
-        }
+        if (PlainW)
+          gemmAny<C>(Shape, PlainW + Gi * G.GroupChannels * ColRows, In, false, Col, &Ctx);
+        else if constexpr (std::is_same_v<C, float>)
+          sgemmPackedA(Shape, 1.0f, PackedWT[Gi], In, 0.0f, Col, &Ctx);
+        else
+          gemmAny<C>(Shape, ConstWT.data() + Gi * ColRows * G.GroupChannels, In, false, Col, &Ctx);
         C *Out = PY + (N * G.Filters + Gi * G.GroupFilters) * G.OutPlane;
         size_t Grain = std::max<size_t>(
             1, (size_t(1) << 14) / std::max<size_t>(1, G.InPlane * G.KernelSize));
@@ -178,6 +174,7 @@ private:
   ScratchLayout Layout;
   size_t ColOffset = 0, XOffset = 0, YOffset = 0, WOffset = 0, BOffset = 0;
   size_t XElems = 0, YElems = 0, WElems = 0;
+  bool ConstW = false;             // W constant: PackedWT (float compute) or ConstWT (double)
   std::vector<C> ConstWT, ConstB; // ConstWT: constant W_g^T per group, double compute only
   std::vector<PackedA> PackedWT;   // constant W_g^T per group, float compute
 };

@@ -186,7 +186,7 @@ public:
           if (SkipColumns && !OneLine) {
             A.ColLo = ColLo.data();
             A.ColHi = ColHi.data();
-            A.Run = SkipColumns ? KH * C : C; // a kernel column's depth rows
+            A.Run = KH * C; // a kernel column's depth rows ((kw, kh, c) order)
             A.Columns = KW;
           }
           // The band's kernel rows: one depth range, or one per kernel column (kw-major, some
@@ -234,7 +234,7 @@ private:
   std::vector<Band> Bands;
   bool Padded = false;               // the GEMM reads a padded copy of the input (scratch)
   size_t PadH = 0, PadW = 0;         // the planes the GEMM reads (padded or the input's)
-  std::vector<size_t> Offsets;       // per depth row (kh, kw, c): its plane's shift
+  std::vector<size_t> Offsets;       // per depth row (position() order): its plane's shift
   std::vector<size_t> ColLo, ColHi;  // per kernel column: the output columns reading the input
   bool SkipColumns = false;          // border tiles skip the columns they read in the padding
   std::vector<PackedSlivers> Weights; // per group: W^T, rows in the depth order
